@@ -1,0 +1,205 @@
+//! Bounded image decoding to packed RGB8.
+
+use std::io::Cursor;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use image::{DynamicImage, ImageDecoder, ImageError, ImageReader};
+use vigil_signal::RgbImage;
+
+use crate::{Error, Format, Sniffed, sniff};
+
+/// Resource limits for one item. The defaults keep one decode under about
+/// 300 MiB for any input (50 MP as RGBA plus its RGB copy); hostile files
+/// declaring more are refused from their header, before any allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest input accepted for decoding, in bytes (larger inputs are
+    /// still digested).
+    pub max_file_bytes: u64,
+    /// Largest width or height, in pixels.
+    pub max_side: u32,
+    /// Largest width × height.
+    pub max_pixels: u64,
+    /// Largest total allocation a decoder may make, in bytes.
+    pub max_alloc: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 256 * 1024 * 1024,
+            max_side: 32_768,
+            max_pixels: 50_000_000,
+            max_alloc: 400 * 1024 * 1024,
+        }
+    }
+}
+
+/// A decoded still image.
+#[derive(Clone)]
+pub struct DecodedImage {
+    /// The format sniffed from the bytes.
+    pub format: Format,
+    /// Width in pixels, as stored (EXIF orientation not applied).
+    pub width: u32,
+    /// Height in pixels, as stored.
+    pub height: u32,
+    /// EXIF orientation tag (1–8; 1 when absent): how a viewer would rotate
+    /// or flip the stored pixels for display. Reported, never applied.
+    pub orientation: u8,
+    /// Packed RGB8, row-major. Alpha is dropped without compositing, grey
+    /// is expanded to R = G = B, 16-bit samples are rounded to 8 bits and
+    /// CMYK is converted to RGB, as the PDQ references' decoders do.
+    pub pixels: Vec<u8>,
+}
+
+impl DecodedImage {
+    /// The pixels as input for `vigil-signal`.
+    pub fn rgb(&self) -> RgbImage<'_> {
+        // The buffer is built by `into_rgb8` from these very dimensions, so
+        // the size check cannot fail; fall back to an empty image regardless.
+        RgbImage::new(self.width, self.height, &self.pixels).unwrap_or_else(|_| empty_rgb())
+    }
+}
+
+fn empty_rgb() -> RgbImage<'static> {
+    match RgbImage::new(0, 0, &[]) {
+        Ok(image) => image,
+        Err(_) => unreachable!("a 0x0 image needs 0 bytes"),
+    }
+}
+
+impl std::fmt::Debug for DecodedImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecodedImage")
+            .field("format", &self.format)
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .field("orientation", &self.orientation)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decodes the still image in `bytes` (its first frame, for GIF) within
+/// `limits`.
+pub fn decode_image(bytes: &[u8], limits: &Limits) -> Result<DecodedImage, Error> {
+    if bytes.is_empty() {
+        return Err(Error::Empty);
+    }
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(Error::FileTooLarge {
+            len: bytes.len() as u64,
+            limit: limits.max_file_bytes,
+        });
+    }
+    let format = match sniff(bytes) {
+        Sniffed::Image(format) => format,
+        Sniffed::Other(kind, format) => return Err(Error::UnsupportedKind { kind, format }),
+        Sniffed::Unknown => {
+            let prefix = bytes
+                .iter()
+                .take(8)
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>();
+            return Err(Error::UnknownFormat {
+                prefix: prefix.join(" "),
+            });
+        }
+    };
+    // The image crate warns that some decoders may panic on malicious input;
+    // a panic is contained to this item and reported as such. Nothing shared
+    // is touched inside, so no broken invariant can leak out.
+    catch_unwind(AssertUnwindSafe(|| decode_known(bytes, format, limits)))
+        .unwrap_or(Err(Error::DecoderPanicked { format }))
+}
+
+fn decode_known(bytes: &[u8], format: Format, limits: &Limits) -> Result<DecodedImage, Error> {
+    let decode_error = |e: ImageError| match e {
+        ImageError::Limits(limit) => Error::ImageTooLarge {
+            format,
+            width: 0,
+            height: 0,
+            limit: limit.to_string(),
+        },
+        other => Error::Decode {
+            format,
+            message: other.to_string(),
+        },
+    };
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format.to_image_format());
+    let mut image_limits = image::Limits::default();
+    image_limits.max_image_width = Some(limits.max_side);
+    image_limits.max_image_height = Some(limits.max_side);
+    image_limits.max_alloc = Some(limits.max_alloc);
+    reader.limits(image_limits);
+    let mut decoder = reader.into_decoder().map_err(|e| match decode_error(e) {
+        Error::ImageTooLarge { format, limit, .. } => {
+            let (width, height) = declared_dimensions(bytes, format).unwrap_or((0, 0));
+            Error::ImageTooLarge {
+                format,
+                width,
+                height,
+                limit,
+            }
+        }
+        other => other,
+    })?;
+    let (width, height) = decoder.dimensions();
+    let too_large = |limit: String| Error::ImageTooLarge {
+        format,
+        width,
+        height,
+        limit,
+    };
+    if u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(too_large(format!("{} pixels", limits.max_pixels)));
+    }
+    // A damaged EXIF block must not cost the hash: orientation is advisory.
+    let orientation = decoder.orientation().map_or(1, |o| o.to_exif());
+    let libjpeg_pixels = match format {
+        Format::Jpeg => crate::jpeg::decode_rgb(bytes)?,
+        _ => None,
+    };
+    let pixels = match libjpeg_pixels {
+        Some(pixels) => pixels,
+        None => DynamicImage::from_decoder(decoder)
+            .map_err(|e| match decode_error(e) {
+                Error::ImageTooLarge { limit, .. } => too_large(limit),
+                other => other,
+            })?
+            .into_rgb8()
+            .into_raw(),
+    };
+    if pixels.len() as u64 != u64::from(width) * u64::from(height) * 3 {
+        return Err(Error::Decode {
+            format,
+            message: format!(
+                "decoder returned {} bytes for {width}x{height} pixels",
+                pixels.len()
+            ),
+        });
+    }
+    Ok(DecodedImage {
+        format,
+        width,
+        height,
+        orientation,
+        pixels,
+    })
+}
+
+/// Width and height as declared in a PNG or GIF header, to name them in a
+/// limit error raised before the decoder reports them.
+fn declared_dimensions(bytes: &[u8], format: Format) -> Option<(u32, u32)> {
+    let be32 = |at: usize| Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
+    let le16 = |at: usize| {
+        Some(u32::from(u16::from_le_bytes(
+            bytes.get(at..at + 2)?.try_into().ok()?,
+        )))
+    };
+    match format {
+        Format::Png => Some((be32(16)?, be32(20)?)),
+        Format::Gif => Some((le16(6)?, le16(8)?)),
+        _ => None,
+    }
+}

@@ -1,0 +1,80 @@
+use crate::{Format, MediaKind};
+
+/// Why an item could not be read or decoded. Each message names the input's
+/// problem in terms a moderator or operator can act on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Zero bytes.
+    #[error("the file is empty")]
+    Empty,
+    /// The bytes match no format Vigil decodes.
+    #[error("not a recognised media format (starts with {prefix})")]
+    UnknownFormat {
+        /// The first bytes in hex, for diagnosis.
+        prefix: String,
+    },
+    /// A recognised kind of media that this build does not hash yet.
+    #[error("{kind} files ({format}) are recognised but not hashed by this version")]
+    UnsupportedKind {
+        /// The kind sniffed.
+        kind: MediaKind,
+        /// The container or format sniffed.
+        format: &'static str,
+    },
+    /// The input is larger than the configured byte limit.
+    #[error("the file is {len} bytes, over the limit of {limit} bytes")]
+    FileTooLarge {
+        /// Actual size in bytes.
+        len: u64,
+        /// Configured limit.
+        limit: u64,
+    },
+    /// The image declares more pixels than allowed.
+    #[error("the {format} image declares {width}x{height} pixels, over the limit of {limit}")]
+    ImageTooLarge {
+        /// Sniffed format.
+        format: Format,
+        /// Declared width.
+        width: u32,
+        /// Declared height.
+        height: u32,
+        /// The limit that was exceeded, e.g. `50000000 pixels` or `width 32768`.
+        limit: String,
+    },
+    /// The decoder rejected the data: truncated, corrupt or unsupported.
+    #[error("cannot decode {format}: {message}")]
+    Decode {
+        /// Sniffed format.
+        format: Format,
+        /// The decoder's explanation.
+        message: String,
+    },
+    /// The decoder crashed on this input (caught; the input is hostile or
+    /// triggers a decoder bug).
+    #[error("the {format} decoder crashed on this input")]
+    DecoderPanicked {
+        /// Sniffed format.
+        format: Format,
+    },
+    /// Reading the input failed.
+    #[error("read failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// A stable, machine-readable name for the error's kind, for JSON output
+    /// and metrics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Empty => "empty",
+            Self::UnknownFormat { .. } => "unknown_format",
+            Self::UnsupportedKind { .. } => "unsupported_kind",
+            Self::FileTooLarge { .. } => "file_too_large",
+            Self::ImageTooLarge { .. } => "image_too_large",
+            Self::Decode { .. } => "decode",
+            Self::DecoderPanicked { .. } => "decoder_panicked",
+            Self::Io(_) => "io",
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! Bytes to decoded media for Vigil.
+//!
+//! This crate turns the bytes of one item into something `vigil-signal` can
+//! fingerprint, and nothing more: it knows file formats, decoder limits and
+//! metadata, but not banks, indexes or HTTP.
+//!
+//! * [`sniff`] names the [`MediaKind`] and [`Format`] from the first bytes,
+//!   never from a file name.
+//! * [`ingest`] reads a stream once, computing the exact digests on the way
+//!   and keeping the bytes only while they fit the [`Limits`].
+//! * [`decode_image`] decodes JPEG (baseline, progressive, CMYK), PNG (8/16
+//!   bit, palette, alpha), GIF (first frame), WebP, TIFF and BMP into packed
+//!   RGB8 under size and allocation limits, and reports the EXIF orientation
+//!   without applying it (no PDQ reference applies it; the dihedral hashes
+//!   cover rotated copies).
+//! * [`hash_media`] is the whole path from bytes to [`MediaSignals`].
+//!
+//! Hostile input is the normal case here: every failure is a typed
+//! [`Error`] naming what was wrong, decoder panics are caught, and no image
+//! is allocated before its declared size passes the limits.
+//!
+//! ```
+//! use vigil_media::{HashOptions, hash_media};
+//!
+//! // A 1×1 PNG: decodable, but too small to hash perceptually.
+//! let png = [
+//!     0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R',
+//!     0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0, 0x90, 0x77, 0x53, 0xde, 0, 0, 0, 12, b'I',
+//!     b'D', b'A', b'T', 0x08, 0xd7, 0x63, 0xf8, 0xcf, 0xc0, 0x00, 0x00, 0x03, 0x01, 0x01,
+//!     0x00, 0x18, 0xdd, 0x8d, 0xb0, 0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xae, 0x42, 0x60,
+//!     0x82,
+//! ];
+//! let signals = hash_media(&png, &HashOptions::default()).unwrap();
+//! assert_eq!((signals.image.width, signals.image.height), (1, 1));
+//! assert_eq!(signals.pdq.quality, 0);
+//! ```
+#![deny(missing_docs)]
+
+mod decode;
+mod error;
+mod ingest;
+mod jpeg;
+mod signals;
+mod sniff;
+
+pub use decode::{DecodedImage, Limits, decode_image};
+pub use error::Error;
+pub use ingest::{Ingested, ingest};
+pub use signals::{HashOptions, ImageInfo, MediaSignals, hash_ingested, hash_media};
+pub use sniff::{Format, MediaKind, Sniffed, sniff};
