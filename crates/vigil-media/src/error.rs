@@ -58,7 +58,7 @@ pub enum Error {
         format: Format,
     },
     /// Reading the input failed.
-    #[error("read failed: {0}")]
+    #[error("cannot read the file: {0}")]
     Io(#[from] std::io::Error),
 }
 

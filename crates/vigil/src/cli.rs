@@ -1,0 +1,167 @@
+//! The command line: clap types only. Doc comments here are the `--help`
+//! text users read.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::env_vars;
+
+/// Vigil finds copies and variants of known terrorist propaganda.
+///
+/// It fingerprints media with the signals the hash-sharing community uses
+/// (PDQ for images, MD5 and SHA-256 for exact copies), bit for bit the same as
+/// Meta's reference implementations, so hashes exchanged with GIFCT,
+/// ThreatExchange or HMA users match.
+///
+/// Output for scripts is JSON Lines on stdout; progress and logs go to
+/// stderr (set RUST_LOG=vigil=debug for more). Exit status: 0 all good,
+/// 1 some inputs failed (each reported), 2 the command could not run.
+#[derive(Debug, Parser)]
+#[command(
+    name = "vigil",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Fingerprint files: one JSON line per file with its signals.
+    ///
+    /// Each line has the path, the media kind, the format, width and height,
+    /// the EXIF orientation (reported, not applied), the size in bytes, the
+    /// PDQ hash with its quality, and the MD5 and SHA-256 of the file. A file
+    /// that cannot be hashed gets a line with `error` and `error_kind`
+    /// instead (plus its MD5 and SHA-256 when it could be read), and the run
+    /// goes on; the exit status is then 1.
+    ///
+    /// Directories are walked recursively (symbolic links inside them are
+    /// not followed). Formats are recognised from the bytes, never from file
+    /// names. Lines come out in input order.
+    ///
+    /// Examples:
+    ///
+    ///   vigil hash photo.jpg
+    ///
+    ///   vigil hash --dihedral uploads/ > signals.jsonl
+    ///
+    ///   vigil hash --pdq-mode reference-cli suspect.png
+    Hash(HashArgs),
+    /// Measure Vigil's speed and compare it with the reference tools.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HashArgs {
+    /// Files or directories to hash.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    /// Which reference's PDQ bits to reproduce.
+    #[arg(long, value_enum, default_value_t = PdqModeArg::Full, env = env_vars::VIGIL_PDQ_MODE)]
+    pub(crate) pdq_mode: PdqModeArg,
+
+    /// Also output the PDQ hashes of the 8 rotations and flips, for finding
+    /// rotated or mirrored copies (`pdq_dihedral`).
+    #[arg(long)]
+    pub(crate) dihedral: bool,
+
+    #[command(flatten)]
+    pub(crate) workers: WorkerArgs,
+
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
+
+    /// Never show the progress bar (it only shows on a terminal anyway).
+    #[arg(long)]
+    pub(crate) no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WorkerArgs {
+    /// Worker threads [default: one per core].
+    #[arg(long, short = 'j', env = env_vars::VIGIL_THREADS, value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) threads: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LimitArgs {
+    /// Files larger than this many bytes are digested (md5, sha256) but not
+    /// decoded.
+    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub(crate) max_file_bytes: u64,
+
+    /// Images declaring more pixels (width × height) than this are refused
+    /// before decoding, to bound memory.
+    #[arg(long, value_name = "PIXELS", default_value_t = 50_000_000)]
+    pub(crate) max_pixels: u64,
+
+    /// Images wider or taller than this are refused before decoding.
+    #[arg(long, value_name = "PIXELS", default_value_t = 32_768)]
+    pub(crate) max_side: u32,
+}
+
+/// PDQ modes, named after the reference each reproduces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PdqModeArg {
+    /// Full resolution: the same bits as HMA, python-threatexchange and the
+    /// PyPI `pdqhash` package.
+    Full,
+    /// Meta's C++ `pdq-photo-hasher`, which squashes images over 512 px to
+    /// 512×512 first.
+    ReferenceCli,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BenchCommand {
+    /// Time decoding and PDQ hashing of JPEGs, one core and all cores, side
+    /// by side with the PyPI `pdqhash` package decoding with Pillow.
+    ///
+    /// Without --dir, it generates benign synthetic JPEGs (quality 90) of
+    /// each --sizes entry in a temporary folder. Results are JSON Lines on
+    /// stdout (one per implementation, mode and thread count, then one
+    /// comparison per size) and a table on stderr. Build with --release for
+    /// meaningful figures:
+    ///
+    ///   cargo run --release -p vigil -- bench hash
+    ///
+    /// The Python side needs `pip install pdqhash pillow numpy`; without it
+    /// the comparison is reported as unavailable.
+    Hash(BenchHashArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchHashArgs {
+    /// Use the images in this folder instead of generating some.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: Option<PathBuf>,
+
+    /// Image sizes to generate, as WIDTHxHEIGHT.
+    #[arg(long, value_delimiter = ',', default_value = "1024x768,4000x3000")]
+    pub(crate) sizes: Vec<String>,
+
+    /// Images to generate per size [default: 40 up to 1 megapixel, else 10].
+    #[arg(long)]
+    pub(crate) count: Option<usize>,
+
+    /// Timed passes over the images; the fastest counts.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) rounds: u32,
+
+    /// Python interpreter with `pdqhash` and Pillow installed.
+    #[arg(long, default_value = "python3")]
+    pub(crate) python: String,
+
+    /// Skip the pdqhash comparison.
+    #[arg(long)]
+    pub(crate) no_reference: bool,
+
+    #[command(flatten)]
+    pub(crate) workers: WorkerArgs,
+}

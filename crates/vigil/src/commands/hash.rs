@@ -1,0 +1,280 @@
+//! `vigil hash`: signals of files as JSON Lines.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde::Serialize;
+use vigil_media::{Error as MediaError, HashOptions, MediaSignals, hash_ingested, ingest};
+use vigil_signal::{Dihedral, Md5, PdqHash, Sha256};
+
+use crate::ExitStatus;
+
+/// Resolved settings for `vigil hash`.
+#[derive(Debug, Clone)]
+pub(crate) struct HashSettings {
+    pub(crate) paths: Vec<PathBuf>,
+    pub(crate) options: HashOptions,
+    pub(crate) threads: usize,
+    pub(crate) progress: bool,
+}
+
+/// One line of `vigil hash` output: the signals of one file, or why it has
+/// none.
+///
+/// A successful line:
+///
+/// ```json
+/// {"path":"a.jpg","media":"photo","format":"jpeg","width":1600,"height":1004,
+///  "orientation":1,"bytes":312045,"pdq":"d8f8…9b22","pdq_quality":100,
+///  "md5":"…","sha256":"…"}
+/// ```
+///
+/// * `orientation` is the EXIF orientation tag (1–8), reported and never
+///   applied to the pixels: PDQ references hash the stored pixels.
+/// * `pdq_quality` below 50 means the hash is not trusted for matching.
+/// * With `--dihedral`, `pdq_dihedral` holds the eight hashes `original`,
+///   `rotate90`, `rotate180`, `rotate270`, `flip_x`, `flip_y`, `flip_plus1`,
+///   `flip_minus1` (the reference's order; `original` equals `pdq`).
+///
+/// A failed line has `path`, `error` (a sentence) and `error_kind` (one of
+/// `io`, `empty`, `unknown_format`, `unsupported_kind`, `file_too_large`,
+/// `image_too_large`, `decode`, `decoder_panicked`), and `bytes`, `md5` and
+/// `sha256` whenever the file could be read.
+#[derive(Debug, Serialize)]
+pub(crate) struct HashLine {
+    path: String,
+    #[serde(flatten)]
+    outcome: Outcome,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Outcome {
+    Hashed(Box<Hashed>),
+    Failed(Failed),
+}
+
+#[derive(Debug, Serialize)]
+struct Hashed {
+    media: &'static str,
+    format: &'static str,
+    width: u32,
+    height: u32,
+    orientation: u8,
+    bytes: u64,
+    pdq: PdqHash,
+    pdq_quality: u8,
+    md5: Md5,
+    sha256: Sha256,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pdq_dihedral: Option<Dihedral>,
+}
+
+#[derive(Debug, Serialize)]
+struct Failed {
+    error: String,
+    error_kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    md5: Option<Md5>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sha256: Option<Sha256>,
+}
+
+impl HashLine {
+    fn failed(
+        path: String,
+        error: &MediaError,
+        read: Option<(u64, vigil_signal::ExactDigests)>,
+    ) -> Self {
+        Self {
+            path,
+            outcome: Outcome::Failed(Failed {
+                error: error.to_string(),
+                error_kind: error.code(),
+                bytes: read.map(|(len, _)| len),
+                md5: read.map(|(_, d)| d.md5),
+                sha256: read.map(|(_, d)| d.sha256),
+            }),
+        }
+    }
+
+    fn hashed(path: String, len: u64, signals: &MediaSignals) -> Self {
+        Self {
+            path,
+            outcome: Outcome::Hashed(Box::new(Hashed {
+                media: vigil_media::MediaKind::Photo.name(),
+                format: signals.image.format.name(),
+                width: signals.image.width,
+                height: signals.image.height,
+                orientation: signals.image.orientation,
+                bytes: len,
+                pdq: signals.pdq.hash,
+                pdq_quality: signals.pdq.quality,
+                md5: signals.exact.md5,
+                sha256: signals.exact.sha256,
+                pdq_dihedral: signals.dihedral,
+            })),
+        }
+    }
+
+    fn is_failure(&self) -> bool {
+        matches!(self.outcome, Outcome::Failed(_))
+    }
+}
+
+/// A file to hash, or a path that could not be listed.
+enum Input {
+    File(PathBuf),
+    Unlistable(String, std::io::Error),
+}
+
+/// Hashes every file under `settings.paths`, writing one line per file to
+/// `out` in input order.
+pub(crate) fn run(settings: &HashSettings, mut out: impl Write) -> anyhow::Result<ExitStatus> {
+    let (inputs, walked_a_dir) = collect_inputs(&settings.paths);
+    let progress = if settings.progress && walked_a_dir {
+        progress_bar(inputs.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.threads)
+        .thread_name(|i| format!("vigil-hash-{i}"))
+        .build()
+        .context("cannot start worker threads")?;
+
+    let (sender, receiver) = mpsc::channel::<(usize, HashLine)>();
+    let options = settings.options;
+    // Set when output fails (e.g. a closed pipe): the remaining work is moot.
+    let output_failed = AtomicBool::new(false);
+    let mut any_failed = false;
+    let write_result = std::thread::scope(|scope| -> anyhow::Result<()> {
+        let (inputs, output_failed) = (&inputs, &output_failed);
+        scope.spawn(move || {
+            pool.install(|| {
+                inputs
+                    .par_iter()
+                    .enumerate()
+                    .for_each_with(sender, |sender, (index, input)| {
+                        if !output_failed.load(Ordering::Relaxed) {
+                            let _ = sender.send((index, hash_input(input, &options)));
+                        }
+                    });
+            });
+        });
+        let result = write_in_order(receiver, &mut out, &progress, &mut any_failed);
+        if result.is_err() {
+            output_failed.store(true, Ordering::Relaxed);
+        }
+        result
+    });
+    progress.finish_and_clear();
+    write_result?;
+    Ok(if any_failed {
+        ExitStatus::InputsFailed
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// Writes lines as they arrive (in completion order) in input order.
+fn write_in_order(
+    receiver: mpsc::Receiver<(usize, HashLine)>,
+    out: &mut impl Write,
+    progress: &ProgressBar,
+    any_failed: &mut bool,
+) -> anyhow::Result<()> {
+    let mut pending = BTreeMap::new();
+    let mut next = 0;
+    for (index, line) in receiver {
+        pending.insert(index, line);
+        while let Some(line) = pending.remove(&next) {
+            *any_failed |= line.is_failure();
+            serde_json::to_writer(&mut *out, &line).context("cannot write output")?;
+            out.write_all(b"\n").context("cannot write output")?;
+            progress.inc(1);
+            next += 1;
+        }
+    }
+    out.flush().context("cannot write output")
+}
+
+fn hash_input(input: &Input, options: &HashOptions) -> HashLine {
+    match input {
+        Input::Unlistable(path, error) => HashLine::failed(
+            path.clone(),
+            &MediaError::Io(std::io::Error::new(error.kind(), error.to_string())),
+            None,
+        ),
+        Input::File(path) => hash_file(path, options),
+    }
+}
+
+fn hash_file(path: &Path, options: &HashOptions) -> HashLine {
+    let shown = path.to_string_lossy().into_owned();
+    let ingested =
+        match File::open(path).and_then(|file| ingest(file, options.limits.max_file_bytes)) {
+            Ok(ingested) => ingested,
+            Err(error) => return HashLine::failed(shown, &MediaError::Io(error), None),
+        };
+    match hash_ingested(&ingested, options) {
+        Ok(signals) => {
+            tracing::debug!(path = %shown, pdq = %signals.pdq.hash, quality = signals.pdq.quality, "hashed");
+            HashLine::hashed(shown, ingested.len, &signals)
+        }
+        Err(error) => {
+            tracing::debug!(path = %shown, %error, "not hashed");
+            HashLine::failed(shown, &error, Some((ingested.len, ingested.digests)))
+        }
+    }
+}
+
+/// Expands directories (recursively, sorted by name, not following links
+/// inside them) and keeps file arguments as given. Returns whether any
+/// argument was a directory.
+fn collect_inputs(paths: &[PathBuf]) -> (Vec<Input>, bool) {
+    let mut inputs = Vec::new();
+    let mut walked_a_dir = false;
+    for path in paths {
+        if !path.is_dir() {
+            inputs.push(Input::File(path.clone()));
+            continue;
+        }
+        walked_a_dir = true;
+        for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
+            match entry {
+                Ok(entry) if entry.file_type().is_file() => {
+                    inputs.push(Input::File(entry.into_path()))
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    let at = error.path().unwrap_or(path).to_string_lossy().into_owned();
+                    let io = error
+                        .into_io_error()
+                        .unwrap_or_else(|| std::io::Error::other("filesystem loop"));
+                    inputs.push(Input::Unlistable(at, io));
+                }
+            }
+        }
+    }
+    (inputs, walked_a_dir)
+}
+
+fn progress_bar(len: u64) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} hashing {pos}/{len} files [{bar:30}] {per_sec} eta {eta}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
