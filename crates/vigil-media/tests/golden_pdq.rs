@@ -1,5 +1,6 @@
 //! Golden tests: Vigil's PDQ against Meta's reference outputs, bit for bit,
 //! over every image in `shared/vectors/pdq` (see its README.txt).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test failures should panic.
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Hostile and broken input: every case is a clear, typed error (or a
 //! bounded success), never a panic or an unbounded allocation.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test failures should panic.
 
 mod common;
 

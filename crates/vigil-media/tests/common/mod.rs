@@ -1,4 +1,5 @@
 //! Shared helpers for vigil-media's integration tests.
+#![allow(dead_code, clippy::expect_used)] // Each test crate uses a subset.
 
 use std::path::PathBuf;
 

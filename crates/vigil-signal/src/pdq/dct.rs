@@ -40,9 +40,9 @@ pub(crate) fn quality(buffer: &[[f32; SIDE]; SIDE]) -> u8 {
         let d = ((u - v) * 100.0 / 255.0) as i32;
         gradient_sum += d.abs();
     };
-    for i in 0..SIDE - 1 {
-        for j in 0..SIDE {
-            add(buffer[i][j], buffer[i + 1][j]);
+    for (upper, lower) in buffer.iter().zip(&buffer[1..]) {
+        for (&u, &v) in upper.iter().zip(lower) {
+            add(u, v);
         }
     }
     for row in buffer {
@@ -212,9 +212,8 @@ mod tests {
 
     #[test]
     fn dct_basis_is_orthonormal_enough() {
-        let d = &*DCT_MATRIX;
-        for i in 0..COEFFS {
-            let norm: f64 = d[i].iter().map(|&x| f64::from(x) * f64::from(x)).sum();
+        for (i, row) in DCT_MATRIX.iter().enumerate() {
+            let norm: f64 = row.iter().map(|&x| f64::from(x) * f64::from(x)).sum();
             assert!((norm - 1.0).abs() < 1e-5, "row {i} norm {norm}");
         }
     }

@@ -29,7 +29,7 @@ pub(crate) const SIDE: usize = 64;
 /// The reference's window size per pass for an axis of `old` pixels: half of
 /// `old / 64`, rounded up, since two passes together span the full block.
 pub(crate) fn window_size(old: usize) -> usize {
-    (old + 2 * SIDE - 1) / (2 * SIDE)
+    old.div_ceil(2 * SIDE)
 }
 
 /// Indexes of the 64 samples taken along an axis of `len` pixels (block

@@ -1,0 +1,275 @@
+//! `vigil hash` from the user's side: the real binary, real files, JSON
+//! Lines out, meaningful exit codes.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test failures should panic.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn vectors() -> PathBuf {
+    let root = std::env::var_os("VIGIL_VECTORS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors")
+        });
+    let dir = root.join("pdq");
+    assert!(
+        dir.is_dir(),
+        "vectors not found at {}: set VIGIL_VECTORS",
+        dir.display()
+    );
+    dir
+}
+
+fn vigil(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(args)
+        .output()
+        .expect("vigil runs")
+}
+
+fn lines(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+fn reference_row(tsv: &str, path: &str) -> (String, u64) {
+    let text = std::fs::read_to_string(vectors().join(tsv)).expect("tsv readable");
+    let row = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{path}\t")))
+        .expect("row present");
+    let fields: Vec<&str> = row.split('\t').collect();
+    (fields[1].to_owned(), fields[2].parse().expect("quality"))
+}
+
+fn copy(from: &str, to: &Path) {
+    std::fs::copy(vectors().join(from), to).expect("copy vector");
+}
+
+#[test]
+fn hashes_a_file_like_the_references() {
+    let path = vectors().join("bridge-mods/aaa-orig.jpg");
+    let output = vigil(&["hash", path.to_str().expect("utf-8 path")]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let line = &lines(&output)[0];
+    let (pdq, quality) = reference_row("pdq_pdqhash_pypi.tsv", "bridge-mods/aaa-orig.jpg");
+    assert_eq!(line["pdq"], pdq.as_str());
+    assert_eq!(line["pdq_quality"], quality);
+    assert_eq!(line["media"], "photo");
+    assert_eq!(line["format"], "jpeg");
+    assert_eq!(
+        (line["width"].as_u64(), line["height"].as_u64()),
+        (Some(1600), Some(1004))
+    );
+    assert_eq!(line["orientation"], 1);
+    assert_eq!(line["md5"].as_str().map(str::len), Some(32));
+    assert_eq!(line["sha256"].as_str().map(str::len), Some(64));
+    assert!(line.get("pdq_dihedral").is_none());
+
+    let output = vigil(&[
+        "hash",
+        "--pdq-mode",
+        "reference-cli",
+        "--dihedral",
+        path.to_str().expect("utf-8"),
+    ]);
+    let line = &lines(&output)[0];
+    let (pdq, _) = reference_row("pdq_reference.tsv", "bridge-mods/aaa-orig.jpg");
+    assert_eq!(line["pdq"], pdq.as_str());
+    let dihedral = line["pdq_dihedral"].as_object().expect("dihedral object");
+    assert_eq!(dihedral.len(), 8);
+    assert_eq!(dihedral["original"], pdq.as_str());
+}
+
+#[test]
+fn directories_are_walked_in_order_and_failures_reported() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy("synthetic/rgb-63x65.png", &dir.path().join("b.png"));
+    std::fs::create_dir(dir.path().join("nested")).expect("mkdir");
+    copy("misc-images/wee.jpg", &dir.path().join("nested/c.jpg"));
+    std::fs::write(
+        dir.path().join("a.txt"),
+        "a neutral sentence, not an image\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("empty.png"), b"").expect("write");
+
+    let output = vigil(&[
+        "hash",
+        "--threads",
+        "2",
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "failures give exit code 1");
+    let lines = lines(&output);
+    let names: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let path = l["path"].as_str().expect("path");
+            Path::new(path)
+                .strip_prefix(dir.path())
+                .expect("under dir")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(names, ["a.txt", "b.png", "empty.png", "nested/c.jpg"]);
+    assert_eq!(lines[0]["error_kind"], "unknown_format");
+    assert_eq!(lines[0]["bytes"], 33);
+    assert!(
+        lines[0]["md5"].is_string(),
+        "exact digests even for unhashable files"
+    );
+    assert_eq!(lines[2]["error_kind"], "empty");
+    assert_eq!(lines[2]["error"], "the file is empty");
+    assert!(lines[1]["pdq"].is_string() && lines[3]["pdq"].is_string());
+}
+
+#[test]
+fn missing_paths_are_reported_not_fatal() {
+    let good = vectors().join("synthetic/grey-640x480.png");
+    let output = vigil(&["hash", "/no/such/file.jpg", good.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(1));
+    let lines = lines(&output);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["error_kind"], "io");
+    assert!(lines[0].get("md5").is_none(), "nothing was read");
+    assert!(lines[1]["pdq"].is_string());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(vigil(&["hash"]).status.code(), Some(2));
+    assert_eq!(
+        vigil(&["hash", "--pdq-mode", "sideways", "x"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        vigil(&["hash", "--threads", "0", "x"]).status.code(),
+        Some(2)
+    );
+}
+
+/// A 100000×100000 PNG header with valid CRCs and no real data.
+fn png_bomb() -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &byte in bytes {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend(100_000u32.to_be_bytes());
+    ihdr.extend(100_000u32.to_be_bytes());
+    ihdr.extend([8, 6, 0, 0, 0]);
+    png.extend(13u32.to_be_bytes());
+    png.extend(&ihdr);
+    png.extend(crc32(&ihdr).to_be_bytes());
+    png
+}
+
+#[test]
+fn hostile_files_fail_cleanly_within_512_mib() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let photo = std::fs::read(vectors().join("bridge-mods/aaa-orig.jpg")).expect("read");
+    let png = std::fs::read(vectors().join("misc-images/c.png")).expect("read");
+    let noise: Vec<u8> = (0..1_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
+    let files: [(&str, Vec<u8>); 7] = [
+        ("1-empty.jpg", Vec::new()),
+        ("2-truncated.jpg", photo[..photo.len() / 2].to_vec()),
+        ("3-truncated.png", png[..png.len() / 2].to_vec()),
+        ("4-noise.bin", noise),
+        ("5-bomb.png", png_bomb()),
+        ("6-text.pdf", b"%PDF-1.4\nnot really\n".to_vec()),
+        ("7-fine.jpg", photo),
+    ];
+    for (name, bytes) in &files {
+        std::fs::write(dir.path().join(name), bytes).expect("write");
+    }
+    // The address-space limit makes any allocation beyond 512 MiB fail (and
+    // the process abort), so passing proves the peak stayed under it.
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 524288 && exec \"$0\" hash \"$1\"")
+        .arg(env!("CARGO_BIN_EXE_vigil"))
+        .arg(dir.path())
+        .output()
+        .expect("sh runs");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let kinds: Vec<String> = lines(&output)
+        .iter()
+        .map(|l| l["error_kind"].as_str().unwrap_or("ok").to_owned())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "empty",
+            "decode",
+            "decode",
+            "unknown_format",
+            "image_too_large",
+            "unsupported_kind",
+            "ok"
+        ]
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
+}
+
+#[test]
+fn oversized_files_are_digested_not_decoded() {
+    let path = vectors().join("misc-images/c.png");
+    let output = vigil(&[
+        "hash",
+        "--max-file-bytes",
+        "1000",
+        path.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let line = &lines(&output)[0];
+    assert_eq!(line["error_kind"], "file_too_large");
+    let bytes = std::fs::read(&path).expect("read");
+    assert_eq!(line["bytes"], bytes.len());
+    assert_eq!(line["sha256"].as_str().map(str::len), Some(64));
+}
+
+#[test]
+fn help_teaches() {
+    let output = vigil(&["hash", "--help"]);
+    let help = String::from_utf8_lossy(&output.stdout);
+    for needle in [
+        "JSON line",
+        "--pdq-mode",
+        "reference-cli",
+        "--dihedral",
+        "Examples",
+        "exit status",
+    ] {
+        assert!(help.contains(needle), "help lacks {needle:?}");
+    }
+}
