@@ -2,15 +2,14 @@
 //! over every image in `shared/vectors/pdq` (see its README.txt).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test failures should panic.
 
-mod common;
-
 use std::collections::BTreeSet;
 
 use vigil_media::{HashOptions, MediaSignals, hash_media};
 use vigil_signal::{PdqHash, PdqMode};
 
 fn hash_file(path: &str, pdq_mode: PdqMode, dihedral: bool) -> MediaSignals {
-    let bytes = std::fs::read(common::pdq_vectors().join(path)).expect("vector image is readable");
+    let bytes =
+        std::fs::read(vigil_testkit::pdq_vectors().join(path)).expect("vector image is readable");
     let options = HashOptions {
         pdq_mode,
         dihedral,
@@ -25,7 +24,7 @@ fn hash(text: &str) -> PdqHash {
 
 /// Compares every row and reports all mismatches at once.
 fn check_rows(tsv: &str, mode: PdqMode) {
-    let rows = common::tsv_rows(tsv);
+    let rows = vigil_testkit::pdq_tsv_rows(tsv);
     assert!(rows.len() >= 58, "{tsv} has only {} rows", rows.len());
     let mut failures = Vec::new();
     for row in &rows {
@@ -64,7 +63,7 @@ fn reference_cli_equals_cpp_pdq_photo_hasher() {
 #[test]
 fn dihedral_hashes_equal_cpp_pdqdih_across() {
     let mut failures = Vec::new();
-    for row in common::tsv_rows("pdq_dihedral.tsv") {
+    for row in vigil_testkit::pdq_tsv_rows("pdq_dihedral.tsv") {
         let signals = hash_file(&row[0], PdqMode::ReferenceCli, true);
         let dihedral = signals.dihedral.expect("dihedral hashes were requested");
         let ours = dihedral.to_array();
@@ -96,11 +95,11 @@ fn dihedral_hashes_equal_cpp_pdqdih_across() {
 
 #[test]
 fn every_vector_image_is_covered() {
-    let listed: BTreeSet<String> = common::tsv_rows("pdq_reference.tsv")
+    let listed: BTreeSet<String> = vigil_testkit::pdq_tsv_rows("pdq_reference.tsv")
         .into_iter()
         .map(|r| r[0].clone())
         .collect();
-    let root = common::pdq_vectors();
+    let root = vigil_testkit::pdq_vectors();
     let mut stack = vec![root.clone()];
     let mut on_disk = BTreeSet::new();
     while let Some(dir) = stack.pop() {
@@ -140,8 +139,8 @@ fn exif_orientation_is_reported_not_applied() {
 #[test]
 fn exact_digests_are_of_the_file_bytes() {
     let signals = hash_file("synthetic/rgb-1x1.png", PdqMode::FullResolution, false);
-    let bytes =
-        std::fs::read(common::pdq_vectors().join("synthetic/rgb-1x1.png")).expect("readable");
+    let bytes = std::fs::read(vigil_testkit::pdq_vectors().join("synthetic/rgb-1x1.png"))
+        .expect("readable");
     assert_eq!(signals.exact, vigil_signal::ExactDigests::of(&bytes));
     assert_eq!(signals.pdq.hash, PdqHash::ZERO);
     assert_eq!(signals.pdq.quality, 0);

@@ -2,8 +2,6 @@
 //! bounded success), never a panic or an unbounded allocation.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test failures should panic.
 
-mod common;
-
 use std::io::Cursor;
 
 use image::{ImageFormat, RgbImage};
@@ -22,48 +20,6 @@ fn encode(format: ImageFormat) -> Vec<u8> {
         .write_to(&mut out, format)
         .expect("encoding a small image");
     out.into_inner()
-}
-
-/// CRC-32 (IEEE) for hand-made PNG chunks.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &byte in bytes {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn png_declaring(width: u32, height: u32) -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut chunk = b"IHDR".to_vec();
-    chunk.extend(width.to_be_bytes());
-    chunk.extend(height.to_be_bytes());
-    chunk.extend([8, 2, 0, 0, 0]);
-    png.extend(13u32.to_be_bytes());
-    png.extend(&chunk);
-    png.extend(crc32(&chunk).to_be_bytes());
-    // A tiny IDAT that cannot fill the declared size, and IEND.
-    for (name, data) in [
-        (
-            &b"IDAT"[..],
-            &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01][..],
-        ),
-        (b"IEND", &[]),
-    ] {
-        let mut chunk = name.to_vec();
-        chunk.extend(data);
-        png.extend((data.len() as u32).to_be_bytes());
-        png.extend(&chunk);
-        png.extend(crc32(&chunk).to_be_bytes());
-    }
-    png
 }
 
 #[test]
@@ -107,8 +63,8 @@ fn truncated_jpeg_is_an_error() {
         assert!(matches!(err, Error::Decode { .. }), "cut at {cut}: {err}");
     }
     // The reference photo, cut mid-scan.
-    let photo =
-        std::fs::read(common::pdq_vectors().join("bridge-mods/aaa-orig.jpg")).expect("readable");
+    let photo = std::fs::read(vigil_testkit::pdq_vectors().join("bridge-mods/aaa-orig.jpg"))
+        .expect("readable");
     let err = decode_image(&photo[..photo.len() * 2 / 3], &Limits::default()).unwrap_err();
     assert!(err.to_string().contains("truncated"), "{err}");
 }
@@ -124,7 +80,11 @@ fn truncated_png_is_an_error() {
 
 #[test]
 fn absurd_declared_size_is_refused_before_allocation() {
-    let err = decode_image(&png_declaring(100_000, 100_000), &Limits::default()).unwrap_err();
+    let err = decode_image(
+        &vigil_testkit::png_declaring(100_000, 100_000),
+        &Limits::default(),
+    )
+    .unwrap_err();
     assert!(
         matches!(
             err,
@@ -138,7 +98,11 @@ fn absurd_declared_size_is_refused_before_allocation() {
     );
     assert!(err.to_string().contains("100000x100000"), "{err}");
     // Within the per-side limit but over the pixel budget.
-    let err = decode_image(&png_declaring(20_000, 20_000), &Limits::default()).unwrap_err();
+    let err = decode_image(
+        &vigil_testkit::png_declaring(20_000, 20_000),
+        &Limits::default(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("50000000 pixels"), "{err}");
     // A GIF whose logical screen is 65535×65535.
     let mut gif = b"GIF89a\xff\xff\xff\xff\x00\x00\x00".to_vec();

@@ -8,18 +8,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn vectors() -> PathBuf {
-    let root = std::env::var_os("VIGIL_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors")
-        });
-    let dir = root.join("pdq");
-    assert!(
-        dir.is_dir(),
-        "vectors not found at {}: set VIGIL_VECTORS",
-        dir.display()
-    );
-    dir
+    vigil_testkit::pdq_vectors()
 }
 
 fn vigil(args: &[&str]) -> Output {
@@ -85,8 +74,18 @@ fn hashes_a_file_like_the_references() {
     let (pdq, _) = reference_row("pdq_reference.tsv", "bridge-mods/aaa-orig.jpg");
     assert_eq!(line["pdq"], pdq.as_str());
     let dihedral = line["pdq_dihedral"].as_object().expect("dihedral object");
+    let text = std::fs::read_to_string(vectors().join("pdq_dihedral.tsv")).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split('\t').collect();
+    let row: Vec<&str> = text
+        .lines()
+        .find(|l| l.starts_with("bridge-mods/aaa-orig.jpg\t"))
+        .unwrap()
+        .split('\t')
+        .collect();
     assert_eq!(dihedral.len(), 8);
-    assert_eq!(dihedral["original"], pdq.as_str());
+    for (name, want) in header[1..9].iter().zip(&row[1..9]) {
+        assert_eq!(dihedral[*name], *want, "{name}");
+    }
 }
 
 #[test]
@@ -160,33 +159,6 @@ fn usage_errors_exit_2() {
     );
 }
 
-/// A 100000×100000 PNG header with valid CRCs and no real data.
-fn png_bomb() -> Vec<u8> {
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = !0u32;
-        for &byte in bytes {
-            crc ^= u32::from(byte);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xedb8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = b"IHDR".to_vec();
-    ihdr.extend(100_000u32.to_be_bytes());
-    ihdr.extend(100_000u32.to_be_bytes());
-    ihdr.extend([8, 6, 0, 0, 0]);
-    png.extend(13u32.to_be_bytes());
-    png.extend(&ihdr);
-    png.extend(crc32(&ihdr).to_be_bytes());
-    png
-}
-
 #[test]
 fn hostile_files_fail_cleanly_within_512_mib() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -200,7 +172,7 @@ fn hostile_files_fail_cleanly_within_512_mib() {
         ("2-truncated.jpg", photo[..photo.len() / 2].to_vec()),
         ("3-truncated.png", png[..png.len() / 2].to_vec()),
         ("4-noise.bin", noise),
-        ("5-bomb.png", png_bomb()),
+        ("5-bomb.png", vigil_testkit::png_declaring(100_000, 100_000)),
         ("6-text.pdf", b"%PDF-1.4\nnot really\n".to_vec()),
         ("7-fine.jpg", photo),
     ];

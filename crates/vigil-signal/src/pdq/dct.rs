@@ -190,6 +190,66 @@ impl Symmetry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The reference's loops as written: one dot product per output.
+    fn reference_dct(a: &[[f32; SIDE]; SIDE]) -> [[f32; COEFFS]; COEFFS] {
+        let d = &*DCT_MATRIX;
+        let mut t = [[0f32; SIDE]; COEFFS];
+        for i in 0..COEFFS {
+            for j in 0..SIDE {
+                let mut sum = 0f32;
+                for k in 0..SIDE {
+                    sum += d[i][k] * a[k][j];
+                }
+                t[i][j] = sum;
+            }
+        }
+        let mut b = [[0f32; COEFFS]; COEFFS];
+        for i in 0..COEFFS {
+            for j in 0..COEFFS {
+                let mut sum = 0f32;
+                for k in 0..SIDE {
+                    sum += t[i][k] * d[j][k];
+                }
+                b[i][j] = sum;
+            }
+        }
+        b
+    }
+
+    proptest! {
+        #[test]
+        fn dct_equals_reference_loop_order(values in proptest::collection::vec(0f32..255.0, SIDE * SIDE)) {
+            let a: [[f32; SIDE]; SIDE] = std::array::from_fn(|i| std::array::from_fn(|j| values[i * SIDE + j]));
+            let ours = dct_64_to_16(&a);
+            let reference = reference_dct(&a);
+            for i in 0..COEFFS {
+                for j in 0..COEFFS {
+                    prop_assert_eq!(ours[i][j].to_bits(), reference[i][j].to_bits());
+                }
+            }
+        }
+
+        #[test]
+        fn half_the_bits_are_set_when_values_are_distinct(seed: u64) {
+            let mut state = seed | 1;
+            let c: [[f32; COEFFS]; COEFFS] = std::array::from_fn(|i| std::array::from_fn(|j| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state % 1_000_000) as f32 + (i * COEFFS + j) as f32 * 1e-3
+            }));
+            let distinct = {
+                let mut flat: Vec<u32> = c.as_flattened().iter().map(|x| x.to_bits()).collect();
+                flat.sort_unstable();
+                flat.dedup();
+                flat.len() == 256
+            };
+            prop_assume!(distinct);
+            prop_assert_eq!(to_bits(&c).count_ones(), 128);
+        }
+    }
 
     #[test]
     fn torben_is_a_median() {

@@ -114,23 +114,34 @@ pub struct Pdq {
 
 /// The hashes of the eight rotations and flips of one image, in the order
 /// the reference prints them with `--pdqdih-across`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+///
+/// Serialised with the reference's short names: `orig`, `rot90`, `rot180`,
+/// `rot270`, `flipx`, `flipy`, `flipp`, `flipm`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Dihedral {
     /// The image as given.
+    #[serde(rename = "orig")]
     pub original: PdqHash,
     /// Rotated 90° counter-clockwise.
+    #[serde(rename = "rot90")]
     pub rotate90: PdqHash,
     /// Rotated 180°.
+    #[serde(rename = "rot180")]
     pub rotate180: PdqHash,
     /// Rotated 270° counter-clockwise.
+    #[serde(rename = "rot270")]
     pub rotate270: PdqHash,
     /// Mirrored top to bottom.
+    #[serde(rename = "flipx")]
     pub flip_x: PdqHash,
     /// Mirrored left to right.
+    #[serde(rename = "flipy")]
     pub flip_y: PdqHash,
     /// Mirrored about the main diagonal (transposed).
+    #[serde(rename = "flipp")]
     pub flip_plus1: PdqHash,
     /// Mirrored about the anti-diagonal.
+    #[serde(rename = "flipm")]
     pub flip_minus1: PdqHash,
 }
 

@@ -39,9 +39,9 @@ pub(crate) struct HashSettings {
 /// * `orientation` is the EXIF orientation tag (1–8), reported and never
 ///   applied to the pixels: PDQ references hash the stored pixels.
 /// * `pdq_quality` below 50 means the hash is not trusted for matching.
-/// * With `--dihedral`, `pdq_dihedral` holds the eight hashes `original`,
-///   `rotate90`, `rotate180`, `rotate270`, `flip_x`, `flip_y`, `flip_plus1`,
-///   `flip_minus1` (the reference's order; `original` equals `pdq`).
+/// * With `--dihedral`, `pdq_dihedral` holds the eight hashes under the
+///   reference's names: `orig` (equals `pdq`), `rot90`, `rot180`, `rot270`,
+///   `flipx`, `flipy`, `flipp` (transpose), `flipm` (anti-transpose).
 ///
 /// A failed line has `path`, `error` (a sentence) and `error_kind` (one of
 /// `io`, `empty`, `unknown_format`, `unsupported_kind`, `file_too_large`,
