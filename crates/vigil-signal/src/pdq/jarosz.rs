@@ -45,6 +45,8 @@ pub(crate) trait LumaRows {
     /// Number of rows.
     fn height(&self) -> usize;
     /// Writes row `y` into `out`, whose length is [`LumaRows::width`].
+    /// Implementations should be `#[inline(always)]` so that they are
+    /// compiled into each instruction-set variant of [`downsample`].
     fn fill_row(&self, y: usize, out: &mut [f32]);
 }
 
@@ -52,7 +54,35 @@ pub(crate) trait LumaRows {
 /// `jaroszFilterFloat` (two passes) followed by `decimateFloat` would.
 ///
 /// Both sides must be at least 1 (callers reject sides below 5 earlier).
+///
+/// On x86-64 CPUs with AVX2 the same code is compiled a second time with
+/// AVX2 enabled and chosen at run time: twice the lanes per instruction for
+/// the luma conversion and every pass. The results are bit-identical: add,
+/// subtract, multiply, divide and conversions are exactly rounded whatever
+/// the vector width, and Rust never fuses a multiply and an add on its own.
 pub(crate) fn downsample(luma: &impl LumaRows) -> [[f32; SIDE]; SIDE] {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the only precondition of calling a function compiled with
+        // `target_feature(enable = "avx2")` is that the running CPU supports
+        // AVX2, which was checked just above.
+        #[allow(unsafe_code)]
+        return unsafe { downsample_avx2(luma) };
+    }
+    downsample_portable(luma)
+}
+
+/// [`downsample_portable`] compiled with AVX2 enabled.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn downsample_avx2(luma: &impl LumaRows) -> [[f32; SIDE]; SIDE] {
+    downsample_portable(luma)
+}
+
+/// The downsample itself, in plain Rust; inlined into each instruction-set
+/// variant above so that all of it is compiled for that variant.
+#[inline(always)]
+fn downsample_portable(luma: &impl LumaRows) -> [[f32; SIDE]; SIDE] {
     let (width, height) = (luma.width(), luma.height());
     let (row_window, col_window) = (window_size(width), window_size(height));
     let sampled_cols = sorted_samples(width);
@@ -114,6 +144,7 @@ fn sorted_samples(len: usize) -> Vec<(usize, usize)> {
 }
 
 /// The reference's `box1DFloat` over `L` independent lanes at once.
+#[inline(always)]
 ///
 /// The running sum grows over the first half window, slides, then shrinks;
 /// `emit(output_index, running_sums, divisor)` is called once per output in
@@ -203,6 +234,7 @@ impl ColumnBox {
         }
     }
 
+    #[inline(always)]
     fn push(&mut self, row: &[f32], mut emit: impl FnMut(&[f32])) {
         let index = self.received;
         self.received += 1;
@@ -234,6 +266,7 @@ impl ColumnBox {
         }
     }
 
+    #[inline(always)]
     fn finish(&mut self, mut emit: impl FnMut(&[f32])) {
         debug_assert_eq!(self.received, self.height);
         let first_leaving = self.height - self.window;
@@ -249,12 +282,14 @@ impl ColumnBox {
     }
 }
 
+#[inline(always)]
 fn add_slices(sum: &mut [f32], values: &[f32]) {
     for (s, v) in sum.iter_mut().zip(values) {
         *s += v;
     }
 }
 
+#[inline(always)]
 fn divide_into(out: &mut [f32], sum: &[f32], divisor: f32) {
     for (o, s) in out.iter_mut().zip(sum) {
         *o = s / divisor;
@@ -284,6 +319,7 @@ impl SampledRowBox {
         }
     }
 
+    #[inline(always)]
     fn push(&mut self, row: &[f32]) {
         let lane = self.lanes;
         for (cell, value) in self.interleaved.iter_mut().zip(row) {
@@ -295,26 +331,26 @@ impl SampledRowBox {
         }
     }
 
+    #[inline(always)]
     fn flush(&mut self) {
         let (lanes, base) = (self.lanes, self.rows_done);
         let kept = &mut self.kept[base..base + lanes];
         let sampled = &self.sampled_cols;
+        // Almost every output is skipped: keep that test to one register
+        // compare so the running sums stay in registers.
         let mut next = 0;
+        let mut next_col = sampled[0].0;
         box_lanes(&self.interleaved, self.window, |oi, sum, divisor| {
-            while let Some(&(col, k)) = sampled.get(next) {
-                if col != oi {
-                    break;
-                }
-                for (lane, row) in kept.iter_mut().enumerate() {
-                    row[k] = sum[lane] / divisor;
-                }
-                next += 1;
+            if oi == next_col {
+                next = keep_samples(sampled, next, oi, *sum, divisor, kept);
+                next_col = sampled.get(next).map_or(usize::MAX, |&(col, _)| col);
             }
         });
         self.rows_done += lanes;
         self.lanes = 0;
     }
 
+    #[inline(always)]
     fn finish(mut self) -> Vec<[f32; SIDE]> {
         if self.lanes > 0 {
             for cell in &mut self.interleaved {
@@ -324,6 +360,30 @@ impl SampledRowBox {
         }
         self.kept
     }
+}
+
+/// Stores the outputs of every sample taken at column `col` (several when
+/// the image is narrower than 64) and returns the index of the next sample.
+#[cold]
+#[inline(never)]
+fn keep_samples(
+    sampled: &[(usize, usize)],
+    mut next: usize,
+    col: usize,
+    sum: [f32; LANES],
+    divisor: f32,
+    kept: &mut [[f32; SIDE]],
+) -> usize {
+    while let Some(&(sample_col, k)) = sampled.get(next) {
+        if sample_col != col {
+            break;
+        }
+        for (lane, row) in kept.iter_mut().enumerate() {
+            row[k] = sum[lane] / divisor;
+        }
+        next += 1;
+    }
+    next
 }
 
 #[cfg(test)]
@@ -475,11 +535,14 @@ mod tests {
         #[test]
         fn streaming_filter_equals_reference(w in 1usize..400, h in 1usize..400, seed: u64) {
             let p = plane(w, h, seed);
-            let ours = downsample(&p);
             let reference = reference_downsample(&p);
-            for i in 0..SIDE {
-                for j in 0..SIDE {
-                    prop_assert_eq!(ours[i][j].to_bits(), reference[i][j].to_bits());
+            // The dispatched variant (AVX2 where available) and the portable
+            // one must both agree with the reference.
+            for ours in [downsample(&p), downsample_portable(&p)] {
+                for i in 0..SIDE {
+                    for j in 0..SIDE {
+                        prop_assert_eq!(ours[i][j].to_bits(), reference[i][j].to_bits());
+                    }
                 }
             }
         }

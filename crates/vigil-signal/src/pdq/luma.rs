@@ -27,6 +27,7 @@ impl LumaRows for NumpyLuma<'_> {
         self.image.height as usize
     }
 
+    #[inline(always)]
     fn fill_row(&self, y: usize, out: &mut [f32]) {
         let width = self.width();
         let row = &self.image.pixels[y * width * 3..(y + 1) * width * 3];
@@ -89,6 +90,7 @@ impl LumaRows for ReferenceCliLuma<'_> {
         self.source_rows.len()
     }
 
+    #[inline(always)]
     fn fill_row(&self, y: usize, out: &mut [f32]) {
         let stride = self.image.width as usize * 3;
         let row_start = self.source_rows[y] * stride;
@@ -139,6 +141,7 @@ impl LumaRows for LumaF32<'_> {
         self.height
     }
 
+    #[inline(always)]
     fn fill_row(&self, y: usize, out: &mut [f32]) {
         out.copy_from_slice(&self.values[y * self.width..(y + 1) * self.width]);
     }
