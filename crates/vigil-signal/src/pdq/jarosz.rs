@@ -44,10 +44,10 @@ pub(crate) trait LumaRows {
     fn width(&self) -> usize;
     /// Number of rows.
     fn height(&self) -> usize;
-    /// Writes row `y` into `out`, whose length is [`LumaRows::width`].
+    /// Calls `put(x, luma)` for every column `x` of row `y`, in order.
     /// Implementations should be `#[inline(always)]` so that they are
     /// compiled into each instruction-set variant of [`downsample`].
-    fn fill_row(&self, y: usize, out: &mut [f32]);
+    fn for_each_in_row(&self, y: usize, put: impl FnMut(usize, f32));
 }
 
 /// Downsamples `luma` to 64×64 exactly as the reference's
@@ -97,11 +97,10 @@ fn downsample_portable(luma: &impl LumaRows) -> [[f32; SIDE]; SIDE] {
     let mut row = vec![0f32; width];
     for block_start in (0..height).step_by(LANES) {
         let lanes = LANES.min(height - block_start);
-        for lane in 0..lanes {
-            luma.fill_row(block_start + lane, &mut row);
-            for (cell, value) in interleaved.iter_mut().zip(&row) {
-                cell[lane] = *value;
-            }
+        // Lanes past `lanes` in the last block keep stale rows: they are
+        // filtered along but never read.
+        for (lane, y) in (block_start..block_start + lanes).enumerate() {
+            luma.for_each_in_row(y, |x, value| interleaved[x][lane] = value);
         }
         box_lanes(&interleaved, row_window, |oi, sum, divisor| {
             filtered[oi] = sum.map(|s| s / divisor);
@@ -405,8 +404,13 @@ mod tests {
         fn height(&self) -> usize {
             self.height
         }
-        fn fill_row(&self, y: usize, out: &mut [f32]) {
-            out.copy_from_slice(&self.values[y * self.width..(y + 1) * self.width]);
+        fn for_each_in_row(&self, y: usize, mut put: impl FnMut(usize, f32)) {
+            for (x, &v) in self.values[y * self.width..(y + 1) * self.width]
+                .iter()
+                .enumerate()
+            {
+                put(x, v);
+            }
         }
     }
 

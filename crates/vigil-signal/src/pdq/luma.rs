@@ -28,13 +28,13 @@ impl LumaRows for NumpyLuma<'_> {
     }
 
     #[inline(always)]
-    fn fill_row(&self, y: usize, out: &mut [f32]) {
+    fn for_each_in_row(&self, y: usize, mut put: impl FnMut(usize, f32)) {
         let width = self.width();
         let row = &self.image.pixels[y * width * 3..(y + 1) * width * 3];
-        for (value, rgb) in out.iter_mut().zip(row.chunks_exact(3)) {
+        for (x, rgb) in row.chunks_exact(3).enumerate() {
             let luma =
                 f64::from(rgb[0]) * 0.299 + f64::from(rgb[1]) * 0.587 + f64::from(rgb[2]) * 0.114;
-            *value = luma as f32;
+            put(x, luma as f32);
         }
     }
 }
@@ -91,17 +91,18 @@ impl LumaRows for ReferenceCliLuma<'_> {
     }
 
     #[inline(always)]
-    fn fill_row(&self, y: usize, out: &mut [f32]) {
+    fn for_each_in_row(&self, y: usize, mut put: impl FnMut(usize, f32)) {
         let stride = self.image.width as usize * 3;
         let row_start = self.source_rows[y] * stride;
         let row = &self.image.pixels[row_start..row_start + stride];
-        for (value, &x) in out.iter_mut().zip(&self.source_cols) {
+        for (out_x, &x) in self.source_cols.iter().enumerate() {
             let (r, g, b) = (row[3 * x], row[3 * x + 1], row[3 * x + 2]);
-            *value = if self.grey {
+            let value = if self.grey {
                 f32::from(r)
             } else {
                 LUMA_R * f32::from(r) + LUMA_G * f32::from(g) + LUMA_B * f32::from(b)
             };
+            put(out_x, value);
         }
     }
 }
@@ -142,7 +143,12 @@ impl LumaRows for LumaF32<'_> {
     }
 
     #[inline(always)]
-    fn fill_row(&self, y: usize, out: &mut [f32]) {
-        out.copy_from_slice(&self.values[y * self.width..(y + 1) * self.width]);
+    fn for_each_in_row(&self, y: usize, mut put: impl FnMut(usize, f32)) {
+        for (x, &value) in self.values[y * self.width..(y + 1) * self.width]
+            .iter()
+            .enumerate()
+        {
+            put(x, value);
+        }
     }
 }

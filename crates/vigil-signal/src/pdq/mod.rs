@@ -264,7 +264,7 @@ fn coefficients_of(luma: &impl LumaRows) -> (Option<[[f32; 16]; 16]>, u8) {
         // (video frames scaled by the decoder).
         let mut buffer = [[0f32; SIDE]; SIDE];
         for (y, row) in buffer.iter_mut().enumerate() {
-            luma.fill_row(y, row);
+            luma.for_each_in_row(y, |x, value| row[x] = value);
         }
         buffer
     } else {
