@@ -24,6 +24,19 @@ pub struct Limits {
     pub max_alloc: u64,
 }
 
+impl Limits {
+    /// Names the limit a `width`×`height` image breaks, for error messages.
+    fn exceeded_by(&self, width: u32, height: u32) -> String {
+        if width > self.max_side || height > self.max_side {
+            format!("{} pixels per side", self.max_side)
+        } else if u64::from(width) * u64::from(height) > self.max_pixels {
+            format!("{} pixels", self.max_pixels)
+        } else {
+            format!("{} bytes of decoder memory", self.max_alloc)
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {
@@ -114,13 +127,18 @@ pub fn decode_image(bytes: &[u8], limits: &Limits) -> Result<DecodedImage, Error
 }
 
 fn decode_known(bytes: &[u8], format: Format, limits: &Limits) -> Result<DecodedImage, Error> {
-    let decode_error = |e: ImageError| match e {
-        ImageError::Limits(limit) => Error::ImageTooLarge {
-            format,
-            width: 0,
-            height: 0,
-            limit: limit.to_string(),
-        },
+    // The image crate's limit errors do not say which limit or what size;
+    // name both, from the header where the decoder gave up before reporting.
+    let image_error = |e: ImageError, dimensions: Option<(u32, u32)>| match e {
+        ImageError::Limits(_) => {
+            let (width, height) = dimensions.unwrap_or((0, 0));
+            Error::ImageTooLarge {
+                format,
+                width,
+                height,
+                limit: limits.exceeded_by(width, height),
+            }
+        }
         other => Error::Decode {
             format,
             message: other.to_string(),
@@ -132,27 +150,17 @@ fn decode_known(bytes: &[u8], format: Format, limits: &Limits) -> Result<Decoded
     image_limits.max_image_height = Some(limits.max_side);
     image_limits.max_alloc = Some(limits.max_alloc);
     reader.limits(image_limits);
-    let mut decoder = reader.into_decoder().map_err(|e| match decode_error(e) {
-        Error::ImageTooLarge { format, limit, .. } => {
-            let (width, height) = declared_dimensions(bytes, format).unwrap_or((0, 0));
-            Error::ImageTooLarge {
-                format,
-                width,
-                height,
-                limit,
-            }
-        }
-        other => other,
-    })?;
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| image_error(e, declared_dimensions(bytes, format)))?;
     let (width, height) = decoder.dimensions();
-    let too_large = |limit: String| Error::ImageTooLarge {
-        format,
-        width,
-        height,
-        limit,
-    };
     if u64::from(width) * u64::from(height) > limits.max_pixels {
-        return Err(too_large(format!("{} pixels", limits.max_pixels)));
+        return Err(Error::ImageTooLarge {
+            format,
+            width,
+            height,
+            limit: limits.exceeded_by(width, height),
+        });
     }
     // A damaged EXIF block must not cost the hash: orientation is advisory.
     let orientation = decoder.orientation().map_or(1, |o| o.to_exif());
@@ -163,10 +171,7 @@ fn decode_known(bytes: &[u8], format: Format, limits: &Limits) -> Result<Decoded
     let pixels = match libjpeg_pixels {
         Some(pixels) => pixels,
         None => DynamicImage::from_decoder(decoder)
-            .map_err(|e| match decode_error(e) {
-                Error::ImageTooLarge { limit, .. } => too_large(limit),
-                other => other,
-            })?
+            .map_err(|e| image_error(e, Some((width, height))))?
             .into_rgb8()
             .into_raw(),
     };
