@@ -9,7 +9,7 @@ use vigil_signal::RgbImage;
 use crate::{Error, Format, Sniffed, sniff};
 
 /// Resource limits for one item. The defaults keep one decode under about
-/// 300 MiB for any input (50 MP as RGBA plus its RGB copy); hostile files
+/// 350 MiB for any input (50 MP as RGBA plus its RGB copy); hostile files
 /// declaring more are refused from their header, before any allocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -48,37 +48,54 @@ impl Default for Limits {
     }
 }
 
-/// A decoded still image.
+/// A decoded still image: packed RGB8 pixels whose size always matches the
+/// dimensions.
 #[derive(Clone)]
 pub struct DecodedImage {
-    /// The format sniffed from the bytes.
-    pub format: Format,
-    /// Width in pixels, as stored (EXIF orientation not applied).
-    pub width: u32,
-    /// Height in pixels, as stored.
-    pub height: u32,
-    /// EXIF orientation tag (1–8; 1 when absent): how a viewer would rotate
-    /// or flip the stored pixels for display. Reported, never applied.
-    pub orientation: u8,
-    /// Packed RGB8, row-major. Alpha is dropped without compositing, grey
-    /// is expanded to R = G = B, 16-bit samples are rounded to 8 bits and
-    /// CMYK is converted to RGB, as the PDQ references' decoders do.
-    pub pixels: Vec<u8>,
+    format: Format,
+    width: u32,
+    height: u32,
+    orientation: u8,
+    pixels: Vec<u8>,
 }
 
 impl DecodedImage {
+    /// The format sniffed from the bytes.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Width in pixels, as stored (EXIF orientation not applied).
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in pixels, as stored.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// EXIF orientation tag (1–8; 1 when absent): how a viewer would rotate
+    /// or flip the stored pixels for display. Reported, never applied.
+    pub fn orientation(&self) -> u8 {
+        self.orientation
+    }
+
+    /// Packed RGB8, row-major. Alpha is dropped without compositing, grey is
+    /// expanded to R = G = B, 16-bit samples are rounded to 8 bits and CMYK
+    /// is converted to RGB, as the PDQ references' decoders do.
+    pub fn pixels(&self) -> &[u8] {
+        &self.pixels
+    }
+
     /// The pixels as input for `vigil-signal`.
     pub fn rgb(&self) -> RgbImage<'_> {
-        // The buffer is built by `into_rgb8` from these very dimensions, so
-        // the size check cannot fail; fall back to an empty image regardless.
-        RgbImage::new(self.width, self.height, &self.pixels).unwrap_or_else(|_| empty_rgb())
-    }
-}
-
-fn empty_rgb() -> RgbImage<'static> {
-    match RgbImage::new(0, 0, &[]) {
-        Ok(image) => image,
-        Err(_) => unreachable!("a 0x0 image needs 0 bytes"),
+        match RgbImage::new(self.width, self.height, &self.pixels) {
+            Ok(image) => image,
+            // `decode_known` checks the length before constructing, and the
+            // fields are private, so the sizes always agree.
+            Err(_) => unreachable!("decoded pixel buffer matches its dimensions"),
+        }
     }
 }
 

@@ -80,10 +80,10 @@ fn hash_decoded(
     };
     Ok(MediaSignals {
         image: ImageInfo {
-            format: decoded.format,
-            width: decoded.width,
-            height: decoded.height,
-            orientation: decoded.orientation,
+            format: decoded.format(),
+            width: decoded.width(),
+            height: decoded.height(),
+            orientation: decoded.orientation(),
         },
         exact,
         pdq,

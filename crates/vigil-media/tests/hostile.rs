@@ -156,8 +156,8 @@ fn gif_with_ten_thousand_frames_decodes_only_the_first() {
     }
     let started = std::time::Instant::now();
     let decoded = decode_image(&gif, &Limits::default()).expect("first frame decodes");
-    assert_eq!((decoded.width, decoded.height), (16, 16));
-    assert_eq!(&decoded.pixels[..3], &[0, 0, 0]);
+    assert_eq!((decoded.width(), decoded.height()), (16, 16));
+    assert_eq!(&decoded.pixels()[..3], &[0, 0, 0]);
     // Behavioural bound, not a benchmark: all 10,000 frames would take far longer.
     assert!(started.elapsed().as_secs() < 5);
 }
@@ -174,8 +174,8 @@ fn every_supported_format_decodes() {
     ] {
         let decoded = decode_image(&encode(format), &Limits::default())
             .unwrap_or_else(|e| panic!("{format:?}: {e}"));
-        assert_eq!((decoded.width, decoded.height), (40, 30), "{format:?}");
-        assert_eq!(decoded.pixels.len(), 40 * 30 * 3);
+        assert_eq!((decoded.width(), decoded.height()), (40, 30), "{format:?}");
+        assert_eq!(decoded.pixels().len(), 40 * 30 * 3);
     }
 }
 
@@ -189,8 +189,8 @@ fn sixteen_bit_png_is_reduced_to_eight_bits() {
         .write_to(&mut out, ImageFormat::Png)
         .expect("encoding 16-bit PNG");
     let decoded = decode_image(out.get_ref(), &Limits::default()).expect("decodes");
-    assert_eq!(&decoded.pixels[..3], &[0, 255, 0]);
-    assert_eq!(decoded.pixels[3], (8000.0f64 / 257.0).round() as u8);
+    assert_eq!(&decoded.pixels()[..3], &[0, 255, 0]);
+    assert_eq!(decoded.pixels()[3], (8000.0f64 / 257.0).round() as u8);
 }
 
 proptest! {
@@ -215,7 +215,7 @@ proptest! {
             bytes.truncate(cut.index(bytes.len()) + 1);
         }
         if let Ok(decoded) = decode_image(&bytes, &Limits::default()) {
-            prop_assert_eq!(decoded.pixels.len() as u64, u64::from(decoded.width) * u64::from(decoded.height) * 3);
+            prop_assert_eq!(decoded.pixels().len() as u64, u64::from(decoded.width()) * u64::from(decoded.height()) * 3);
         }
     }
 }

@@ -145,6 +145,20 @@ fn missing_paths_are_reported_not_fatal() {
 }
 
 #[test]
+fn devices_are_refused_not_read_forever() {
+    let output = vigil(&["hash", "/dev/zero"]);
+    assert_eq!(output.status.code(), Some(1));
+    let line = &lines(&output)[0];
+    assert_eq!(line["error_kind"], "io");
+    assert!(
+        line["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a regular file")
+    );
+}
+
+#[test]
 fn usage_errors_exit_2() {
     assert_eq!(vigil(&["hash"]).status.code(), Some(2));
     assert_eq!(

@@ -161,14 +161,16 @@ pub(crate) fn run(settings: &HashSettings, mut out: impl Write) -> anyhow::Resul
         let (inputs, output_failed) = (&inputs, &output_failed);
         scope.spawn(move || {
             pool.install(|| {
-                inputs
-                    .par_iter()
-                    .enumerate()
-                    .for_each_with(sender, |sender, (index, input)| {
+                // `par_bridge` hands out inputs in order, so results also come
+                // back nearly in order and few wait in the reorder buffer.
+                inputs.iter().enumerate().par_bridge().for_each_with(
+                    sender,
+                    |sender, (index, input)| {
                         if !output_failed.load(Ordering::Relaxed) {
                             let _ = sender.send((index, hash_input(input, &options)));
                         }
-                    });
+                    },
+                );
             });
         });
         let result = write_in_order(receiver, &mut out, &progress, &mut any_failed);
@@ -222,7 +224,7 @@ fn hash_input(input: &Input, options: &HashOptions) -> HashLine {
 fn hash_file(path: &Path, options: &HashOptions) -> HashLine {
     let shown = path.to_string_lossy().into_owned();
     let ingested =
-        match File::open(path).and_then(|file| ingest(file, options.limits.max_file_bytes)) {
+        match open_regular(path).and_then(|file| ingest(file, options.limits.max_file_bytes)) {
             Ok(ingested) => ingested,
             Err(error) => return HashLine::failed(shown, &MediaError::Io(error), None),
         };
@@ -235,6 +237,20 @@ fn hash_file(path: &Path, options: &HashOptions) -> HashLine {
             tracing::debug!(path = %shown, %error, "not hashed");
             HashLine::failed(shown, &error, Some((ingested.len, ingested.digests)))
         }
+    }
+}
+
+/// Opens `path` if it is a regular file: a FIFO or a device such as
+/// `/dev/zero` would block or never end.
+fn open_regular(path: &Path) -> std::io::Result<File> {
+    let file = File::open(path)?;
+    if file.metadata()?.is_file() {
+        Ok(file)
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ))
     }
 }
 
