@@ -123,8 +123,9 @@ pub(crate) enum BenchCommand {
     /// Time decoding and PDQ hashing of JPEGs, one core and all cores, side
     /// by side with the PyPI `pdqhash` package decoding with Pillow.
     ///
-    /// Without --dir, it generates benign synthetic JPEGs (quality 90) of
-    /// each --sizes entry in a temporary folder. Results are JSON Lines on
+    /// Given a DIR, it times the images in it; otherwise it generates benign
+    /// synthetic JPEGs (quality 90) of each --sizes entry in a temporary
+    /// folder. Results are JSON Lines on
     /// stdout (one per implementation, mode and thread count, then one
     /// comparison per size) and a table on stderr. Build with --release for
     /// meaningful figures:
@@ -138,8 +139,8 @@ pub(crate) enum BenchCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct BenchHashArgs {
-    /// Use the images in this folder instead of generating some.
-    #[arg(long, value_name = "DIR")]
+    /// Time the images in this folder instead of generated ones.
+    #[arg(value_name = "DIR")]
     pub(crate) dir: Option<PathBuf>,
 
     /// Image sizes to generate, as WIDTHxHEIGHT.

@@ -259,3 +259,53 @@ fn help_teaches() {
         assert!(help.contains(needle), "help lacks {needle:?}");
     }
 }
+
+#[test]
+fn bench_hash_reports_both_modes_as_json_lines() {
+    let output = vigil(&[
+        "bench",
+        "hash",
+        "--sizes",
+        "96x64",
+        "--count",
+        "2",
+        "--rounds",
+        "1",
+        "--no-reference",
+        "-j",
+        "2",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines = lines(&output);
+    assert!(lines[0]["machine"]["cores"].as_u64().is_some());
+    let runs: Vec<(String, u64)> = lines
+        .iter()
+        .filter(|l| l["implementation"] == "vigil")
+        .map(|l| {
+            (
+                l["pdq_mode"].as_str().unwrap().to_owned(),
+                l["threads"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            ("full".to_owned(), 1),
+            ("full".to_owned(), 2),
+            ("reference-cli".to_owned(), 1),
+            ("reference-cli".to_owned(), 2)
+        ]
+    );
+    let single = lines.iter().find(|l| l["threads"] == 1).unwrap();
+    assert!(single["images_per_second"].as_f64().unwrap() > 0.0);
+    assert!(
+        single["decode_ms_per_image"].as_f64().is_some()
+            && single["hash_ms_per_image"].as_f64().is_some()
+    );
+    assert!(lines.last().unwrap().get("peak_rss_bytes").is_some());
+}
