@@ -1,0 +1,346 @@
+//! Multi-index hashing: the substring tables behind [`HammingIndex`].
+//!
+//! The 256 bits are cut into `m` substrings, and each substring indexes a
+//! table mapping its value to the slots holding it. The pigeonhole
+//! principle makes search exact: if two codes are within distance
+//! `r = m·r' + a` (`0 ≤ a < m`), then one of the first `a + 1` substrings is
+//! within `r'` of the query's, or one of the others is within `r' − 1`
+//! (otherwise the distance would be at least `(a+1)(r'+1) + (m−a−1)r' > r`).
+//! So probing every key within that radius in each table finds every code
+//! within `r`, and a full 256-bit comparison then discards the rest.
+//!
+//! Each table is a CSR array — `offsets[key]..offsets[key + 1]` delimits the
+//! key's slots — built by a counting sort in two passes over the codes: no
+//! per-bucket allocation, 4 bytes per code per table, and probing a key is
+//! two adjacent reads.
+//!
+//! [`HammingIndex`]: crate::HammingIndex
+
+use rayon::prelude::*;
+
+use crate::Code256;
+
+/// Widest substring, in bits: its offsets table alone is 64 MiB.
+const MAX_SUBSTRING_BITS: u32 = 24;
+
+/// One substring: `bits` bits starting at bit `start`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Part {
+    pub(crate) start: u32,
+    pub(crate) bits: u32,
+}
+
+/// How the 256 bits are cut into substrings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Layout {
+    parts: Vec<Part>,
+}
+
+/// The probing plan for one search radius.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    /// The substring radius per part, or `None` where the part need not be
+    /// probed at all.
+    pub(crate) radii: Vec<Option<u32>>,
+    /// Keys probed in all.
+    pub(crate) probes: f64,
+    /// Expected candidates for a random query over `n` uniform codes.
+    pub(crate) candidates: f64,
+}
+
+impl Layout {
+    /// `m` substrings of as equal a width as possible (wider ones first).
+    pub(crate) fn with_parts(m: u32) -> Self {
+        let m = m.clamp(256u32.div_ceil(MAX_SUBSTRING_BITS), 256);
+        let (base, extra) = (256 / m, 256 % m);
+        let mut start = 0;
+        let parts = (0..m)
+            .map(|j| {
+                let bits = base + u32::from(j < extra);
+                let part = Part { start, bits };
+                start += bits;
+                part
+            })
+            .collect();
+        Self { parts }
+    }
+
+    /// The layout that minimises the expected work of a radius-31 query (the
+    /// PDQ match threshold) over `n` codes, within a memory budget for the
+    /// offsets arrays of about 16 bytes per code.
+    pub(crate) fn for_size(n: usize) -> Self {
+        let budget = (n as f64 * 16.0).max(4.0 * 1024.0 * 1024.0);
+        (11..=64)
+            .map(Self::with_parts)
+            .filter(|layout| layout.offsets_bytes() as f64 <= budget)
+            .min_by(|a, b| a.work(31, n).total_cmp(&b.work(31, n)))
+            .unwrap_or_else(|| Self::with_parts(64))
+    }
+
+    /// Number of substrings.
+    pub(crate) fn parts(&self) -> &[Part] {
+        &self.parts
+    }
+
+    /// Builds from explicit substring widths (snapshot loading); `None` if
+    /// they do not tile 256 bits within the width limit.
+    pub(crate) fn from_widths(widths: &[u32]) -> Option<Self> {
+        let mut start = 0;
+        let mut parts = Vec::with_capacity(widths.len());
+        for &bits in widths {
+            if bits == 0 || bits > MAX_SUBSTRING_BITS {
+                return None;
+            }
+            parts.push(Part { start, bits });
+            start += bits;
+        }
+        (start == 256).then_some(Self { parts })
+    }
+
+    fn offsets_bytes(&self) -> u64 {
+        self.parts.iter().map(|p| (1u64 << p.bits) * 4).sum()
+    }
+
+    /// Relative cost of a query: a probe and a candidate check each cost
+    /// about one cache miss; candidates weigh double (a 32-byte code read
+    /// plus the comparison).
+    pub(crate) fn work(&self, radius: u32, n: usize) -> f64 {
+        let plan = self.plan(radius, n);
+        plan.probes + 2.0 * plan.candidates
+    }
+
+    /// Which radius to probe in each table for a search within `radius`.
+    pub(crate) fn plan(&self, radius: u32, n: usize) -> Plan {
+        let m = self.parts.len() as u32;
+        let (r, a) = (radius / m, radius % m);
+        let mut probes = 0.0;
+        let mut candidates = 0.0;
+        let radii = self
+            .parts
+            .iter()
+            .enumerate()
+            .map(|(j, part)| {
+                let part_radius = if (j as u32) <= a {
+                    Some(r)
+                } else {
+                    r.checked_sub(1)
+                };
+                if let Some(pr) = part_radius {
+                    let keys = keys_within(part.bits, pr);
+                    probes += keys;
+                    candidates += keys * n as f64 / (1u64 << part.bits) as f64;
+                }
+                part_radius
+            })
+            .collect();
+        Plan {
+            radii,
+            probes,
+            candidates,
+        }
+    }
+}
+
+/// Number of `bits`-bit keys within Hamming distance `radius` of one key.
+fn keys_within(bits: u32, radius: u32) -> f64 {
+    let mut total = 0.0;
+    let mut binomial = 1.0;
+    for i in 0..=radius.min(bits) {
+        if i > 0 {
+            binomial = binomial * f64::from(bits - i + 1) / f64::from(i);
+        }
+        total += binomial;
+    }
+    total
+}
+
+/// Calls `visit(mask)` for every `bits`-bit mask of weight ≤ `radius`,
+/// lightest first (Gosper's hack within each weight).
+#[inline]
+pub(crate) fn for_each_mask(bits: u32, radius: u32, mut visit: impl FnMut(u32)) {
+    let limit = 1u64 << bits;
+    for weight in 0..=radius.min(bits) {
+        let mut mask: u64 = (1u64 << weight) - 1;
+        while mask < limit {
+            visit(mask as u32);
+            if mask == 0 {
+                break;
+            }
+            let lowest = mask & mask.wrapping_neg();
+            let ripple = mask + lowest;
+            mask = (((ripple ^ mask) >> 2) / lowest) | ripple;
+        }
+    }
+}
+
+/// The substring tables over slots `0..len` of a code array.
+#[derive(Debug, Clone)]
+pub(crate) struct Tables {
+    layout: Layout,
+    /// Per part: `2^bits + 1` offsets into `slots`.
+    offsets: Vec<Vec<u32>>,
+    /// Per part: slot numbers grouped by substring value.
+    slots: Vec<Vec<u32>>,
+    len: usize,
+}
+
+impl Tables {
+    /// Indexes `codes` (all of them) under `layout`, one table per thread.
+    pub(crate) fn build(layout: Layout, codes: &[Code256]) -> Self {
+        let (offsets, slots) = layout
+            .parts
+            .par_iter()
+            .map(|part| build_table(*part, codes))
+            .unzip();
+        Self {
+            layout,
+            offsets,
+            slots,
+            len: codes.len(),
+        }
+    }
+
+    /// Reassembles tables read from a snapshot; `None` if inconsistent.
+    pub(crate) fn from_parts(
+        layout: Layout,
+        offsets: Vec<Vec<u32>>,
+        slots: Vec<Vec<u32>>,
+        len: usize,
+    ) -> Option<Self> {
+        let consistent = offsets.len() == layout.parts.len()
+            && slots.len() == layout.parts.len()
+            && layout
+                .parts
+                .iter()
+                .zip(&offsets)
+                .zip(&slots)
+                .all(|((part, offsets), slots)| {
+                    offsets.len() == (1usize << part.bits) + 1
+                        && offsets.first() == Some(&0)
+                        && offsets.last().map(|&o| o as usize) == Some(len)
+                        && offsets.windows(2).all(|w| w[0] <= w[1])
+                        && slots.len() == len
+                        && slots.iter().all(|&s| (s as usize) < len)
+                });
+        consistent.then_some(Self {
+            layout,
+            offsets,
+            slots,
+            len,
+        })
+    }
+
+    pub(crate) fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Number of slots covered.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn offsets(&self) -> &[Vec<u32>] {
+        &self.offsets
+    }
+
+    pub(crate) fn slots(&self) -> &[Vec<u32>] {
+        &self.slots
+    }
+
+    /// The slots whose substring `part` equals `key`.
+    #[inline(always)]
+    pub(crate) fn bucket(&self, part: usize, key: u32) -> &[u32] {
+        let offsets = &self.offsets[part];
+        let (from, to) = (
+            offsets[key as usize] as usize,
+            offsets[key as usize + 1] as usize,
+        );
+        &self.slots[part][from..to]
+    }
+
+    /// Bytes held.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.offsets.iter().map(|o| o.capacity() * 4).sum::<usize>()
+            + self.slots.iter().map(|s| s.capacity() * 4).sum::<usize>()
+    }
+}
+
+/// Counting sort of all slots by one substring.
+fn build_table(part: Part, codes: &[Code256]) -> (Vec<u32>, Vec<u32>) {
+    let buckets = 1usize << part.bits;
+    let mut offsets = vec![0u32; buckets + 1];
+    for code in codes {
+        offsets[code.substring(part.start, part.bits) as usize + 1] += 1;
+    }
+    for i in 1..offsets.len() {
+        offsets[i] += offsets[i - 1];
+    }
+    let mut cursor = offsets.clone();
+    let mut slots = vec![0u32; codes.len()];
+    for (slot, code) in codes.iter().enumerate() {
+        let key = code.substring(part.start, part.bits) as usize;
+        slots[cursor[key] as usize] = slot as u32;
+        cursor[key] += 1;
+    }
+    (offsets, slots)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts_tile_256_bits() {
+        for m in [11, 12, 16, 21, 32, 64] {
+            let layout = Layout::with_parts(m);
+            assert_eq!(layout.parts.len(), m as usize);
+            assert_eq!(layout.parts.iter().map(|p| p.bits).sum::<u32>(), 256);
+            assert!(
+                layout
+                    .parts
+                    .windows(2)
+                    .all(|w| w[0].start + w[0].bits == w[1].start)
+            );
+            assert_eq!(
+                Layout::from_widths(&layout.parts.iter().map(|p| p.bits).collect::<Vec<_>>()),
+                Some(layout)
+            );
+        }
+        assert_eq!(Layout::from_widths(&[128, 128]), None);
+        assert_eq!(Layout::from_widths(&[16; 15]), None);
+    }
+
+    #[test]
+    fn chosen_layout_for_ten_million_fits_the_budget() {
+        let layout = Layout::for_size(10_000_000);
+        assert!(layout.offsets_bytes() <= 160_000_000, "{layout:?}");
+        assert!(layout.parts.len() >= 11);
+    }
+
+    #[test]
+    fn masks_are_all_distinct_and_light() {
+        let mut seen = std::collections::HashSet::new();
+        for_each_mask(10, 3, |mask| {
+            assert!(mask < 1024 && mask.count_ones() <= 3);
+            assert!(seen.insert(mask));
+        });
+        assert_eq!(seen.len() as f64, keys_within(10, 3));
+        assert_eq!(seen.len(), 1 + 10 + 45 + 120);
+        let mut all = 0;
+        for_each_mask(4, 9, |_| all += 1);
+        assert_eq!(all, 16);
+    }
+
+    #[test]
+    fn plan_follows_the_refined_pigeonhole() {
+        let layout = Layout::with_parts(12);
+        let plan = layout.plan(31, 1000);
+        // 31 = 12·2 + 7: eight parts at radius 2, four at radius 1.
+        assert_eq!(plan.radii.iter().filter(|r| **r == Some(2)).count(), 8);
+        assert_eq!(plan.radii.iter().filter(|r| **r == Some(1)).count(), 4);
+        let plan = layout.plan(5, 1000);
+        // 5 = 12·0 + 5: six parts at radius 0, the rest not probed.
+        assert_eq!(plan.radii.iter().filter(|r| **r == Some(0)).count(), 6);
+        assert_eq!(plan.radii.iter().filter(|r| r.is_none()).count(), 6);
+    }
+}
