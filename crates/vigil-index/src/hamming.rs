@@ -1,8 +1,60 @@
 //! [`HammingIndex`]: exact radius and nearest-neighbour search over 256-bit
 //! codes, with live inserts and deletes.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use crate::mih::{Layout, Tables, for_each_mask};
 use crate::{Code256, Hit};
+
+/// Per-thread buffers reused by every query, so a query allocates nothing
+/// once warm.
+#[derive(Default)]
+struct Scratch {
+    /// Probe masks by (substring bits, radius).
+    masks: HashMap<(u32, u32), Vec<u32>>,
+    /// Non-empty buckets as (table, from, to).
+    buckets: Vec<(u32, u32, u32)>,
+    /// Candidate slots.
+    slots: Vec<u32>,
+    /// Second buffer for sorting the candidates.
+    spare: Vec<u32>,
+}
+
+/// Sorts `values` with three passes of an 11-bit LSD radix sort: linear
+/// time, cache-resident counts, much faster than a comparison sort for the
+/// thousands of candidates a query gathers.
+fn radix_sort(values: &mut Vec<u32>, spare: &mut Vec<u32>) {
+    const BITS: u32 = 11;
+    const BUCKETS: usize = 1 << BITS;
+    let highest = values.iter().copied().max().unwrap_or(0);
+    spare.clear();
+    spare.resize(values.len(), 0);
+    let mut shift = 0;
+    while shift < 32 && (shift == 0 || highest >> shift != 0) {
+        let mut counts = [0u32; BUCKETS];
+        for &v in values.iter() {
+            counts[(v >> shift) as usize & (BUCKETS - 1)] += 1;
+        }
+        let mut total = 0;
+        for count in &mut counts {
+            let c = *count;
+            *count = total;
+            total += c;
+        }
+        for &v in values.iter() {
+            let bucket = (v >> shift) as usize & (BUCKETS - 1);
+            spare[counts[bucket] as usize] = v;
+            counts[bucket] += 1;
+        }
+        std::mem::swap(values, spare);
+        shift += BITS;
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
 
 /// Inserts go to a delta that every query scans (sequential, a few
 /// microseconds); past this many they are merged into the tables.
@@ -50,6 +102,10 @@ pub struct HammingOptions {
     /// Let a query scan all codes when that is cheaper than probing (large
     /// radii, small indexes). Results are the same either way.
     pub allow_scan: bool,
+    /// Force the voting method (`Some(true)`) or the refined pigeonhole
+    /// (`Some(false)`) instead of choosing by cost (`None`). Results are the
+    /// same either way.
+    pub voting: Option<bool>,
 }
 
 impl Default for HammingOptions {
@@ -58,6 +114,7 @@ impl Default for HammingOptions {
             substrings: None,
             merge_threshold: DEFAULT_MERGE_THRESHOLD,
             allow_scan: true,
+            voting: None,
         }
     }
 }
@@ -252,34 +309,83 @@ impl HammingIndex {
 
     /// Calls `visit(slot)` for a superset of the slots within `radius`
     /// (possibly more than once each, deleted ones included).
+    ///
+    /// Candidates are gathered in phases — all bucket bounds, then all
+    /// bucket contents, then the visits — so that the cache misses of one
+    /// phase are independent of each other and the CPU overlaps them,
+    /// instead of chasing offsets → slots → code one probe at a time.
     fn visit_candidates(&self, query: &Code256, radius: u32, mut visit: impl FnMut(usize)) {
         let tabled = self.tables.len();
-        let plan = self.tables.layout().plan(radius, tabled);
-        if self.options.allow_scan
-            && plan.probes + plan.candidates > tabled as f64 * SCAN_WORK_RATIO
-        {
+        let plan = self
+            .tables
+            .layout()
+            .plan(radius, tabled, self.options.voting);
+        if self.options.allow_scan && plan.cost > tabled as f64 * SCAN_WORK_RATIO {
             (0..self.codes.len()).for_each(visit);
             return;
         }
-        for (part_index, (part, part_radius)) in self
-            .tables
-            .layout()
-            .parts()
-            .iter()
-            .zip(&plan.radii)
-            .enumerate()
-        {
-            let Some(part_radius) = *part_radius else {
-                continue;
-            };
-            let key = query.substring(part.start, part.bits);
-            for_each_mask(part.bits, part_radius, |mask| {
-                for &slot in self.tables.bucket(part_index, key ^ mask) {
+        SCRATCH.with_borrow_mut(|scratch| {
+            let Scratch {
+                masks,
+                buckets,
+                slots,
+                spare,
+            } = scratch;
+            buckets.clear();
+            slots.clear();
+            let parts = self.tables.layout().parts();
+            for (part_index, (part, part_radius)) in parts.iter().zip(&plan.radii).enumerate() {
+                let Some(part_radius) = *part_radius else {
+                    continue;
+                };
+                let key = query.substring(part.start, part.bits);
+                let masks = masks.entry((part.bits, part_radius)).or_insert_with(|| {
+                    let mut list = Vec::new();
+                    for_each_mask(part.bits, part_radius, |mask| list.push(mask));
+                    list
+                });
+                for &mask in masks.iter() {
+                    let (from, to) = self.tables.bucket_bounds(part_index, key ^ mask);
+                    if from < to {
+                        buckets.push((part_index as u32, from, to));
+                    }
+                }
+            }
+            for &(part_index, from, to) in buckets.iter() {
+                slots.extend_from_slice(self.tables.bucket_slots(part_index as usize, from, to));
+            }
+            if plan.votes > 1 {
+                // A slot appears at most once per table, so the length of
+                // its run after sorting is its number of votes.
+                radix_sort(slots, spare);
+                let mut run_start = 0;
+                for i in 1..=slots.len() {
+                    if i == slots.len() || slots[i] != slots[run_start] {
+                        if (i - run_start) as u32 >= plan.votes {
+                            visit(slots[run_start] as usize);
+                        }
+                        run_start = i;
+                    }
+                }
+            } else {
+                for &slot in slots.iter() {
                     visit(slot as usize);
                 }
-            });
-        }
+            }
+        });
         (tabled..self.codes.len()).for_each(visit);
+    }
+
+    /// Every live entry as `(id, code)`, in slot order.
+    pub fn entries(&self) -> impl Iterator<Item = (u64, &Code256)> + '_ {
+        (0..self.codes.len())
+            .filter(|&slot| !self.is_deleted(slot))
+            .map(|slot| (self.ids[slot], &self.codes[slot]))
+    }
+
+    /// Number of substring tables.
+    pub fn table_count(&self) -> usize {
+        self.tables.layout().parts().len()
     }
 
     /// Rebuilds the tables without deleted entries, freeing their memory.
@@ -302,5 +408,29 @@ impl HammingIndex {
 
     pub(crate) fn parts(&self) -> (&[u64], &[Code256], &[u64], &Tables) {
         (&self.ids, &self.codes, &self.deleted, &self.tables)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn radix_sort_sorts() {
+        let mut spare = Vec::new();
+        for values in [
+            vec![],
+            vec![5],
+            vec![3, 1, 2, 1],
+            (0..5000u32)
+                .map(|i| i.wrapping_mul(2_654_435_761))
+                .collect(),
+        ] {
+            let mut expected = values.clone();
+            expected.sort_unstable();
+            let mut values = values;
+            radix_sort(&mut values, &mut spare);
+            assert_eq!(values, expected);
+        }
     }
 }

@@ -42,10 +42,39 @@ pub(crate) struct Plan {
     /// The substring radius per part, or `None` where the part need not be
     /// probed at all.
     pub(crate) radii: Vec<Option<u32>>,
-    /// Keys probed in all.
-    pub(crate) probes: f64,
-    /// Expected candidates for a random query over `n` uniform codes.
-    pub(crate) candidates: f64,
+    /// How many tables a code within the radius is certain to be found in:
+    /// candidates found fewer times are discarded without reading them.
+    pub(crate) votes: u32,
+    /// Expected relative cost of a random query over `n` uniform codes,
+    /// from the keys probed and the candidates they yield.
+    pub(crate) cost: f64,
+}
+
+/// Relative costs of the steps of a query, in units of one random memory
+/// read. A probe reads a bucket's bounds and then its slots; a candidate
+/// that must be verified reads its 32-byte code from anywhere in memory; a
+/// candidate that is only counted stays in cache.
+const PROBE_COST: f64 = 2.0;
+const VERIFY_COST: f64 = 1.0;
+const COUNT_COST: f64 = 0.2;
+
+impl Plan {
+    fn new(radii: Vec<Option<u32>>, votes: u32, parts: &[Part], n: usize) -> Self {
+        let (mut probes, mut candidates) = (0.0, 0.0);
+        for (part, radius) in parts.iter().zip(&radii) {
+            if let Some(radius) = *radius {
+                let keys = keys_within(part.bits, radius);
+                probes += keys;
+                candidates += keys * n as f64 / (1u64 << part.bits) as f64;
+            }
+        }
+        let per_candidate = if votes > 1 { COUNT_COST } else { VERIFY_COST };
+        Self {
+            radii,
+            votes,
+            cost: probes * PROBE_COST + candidates * per_candidate,
+        }
+    }
 }
 
 impl Layout {
@@ -101,42 +130,42 @@ impl Layout {
         self.parts.iter().map(|p| (1u64 << p.bits) * 4).sum()
     }
 
-    /// Relative cost of a query: a probe and a candidate check each cost
-    /// about one cache miss; candidates weigh double (a 32-byte code read
-    /// plus the comparison).
+    /// Relative cost of a query at `radius` over `n` codes.
     pub(crate) fn work(&self, radius: u32, n: usize) -> f64 {
-        let plan = self.plan(radius, n);
-        plan.probes + 2.0 * plan.candidates
+        self.plan(radius, n, None).cost
     }
 
-    /// Which radius to probe in each table for a search within `radius`.
-    pub(crate) fn plan(&self, radius: u32, n: usize) -> Plan {
+    /// The cheaper of two exact ways to search within `radius`:
+    ///
+    /// * **Refined pigeonhole** (one vote): with `radius = m·r' + a`, a code
+    ///   within the radius has one of the first `a + 1` substrings within
+    ///   `r'` of the query's or one of the others within `r' − 1`; every
+    ///   candidate is verified.
+    /// * **Voting**: probing every table within `ρ`, a code within the radius
+    ///   is found in at least `v = m − ⌊radius / (ρ + 1)⌋` tables, because at
+    ///   most `⌊radius / (ρ + 1)⌋` substrings can each differ in more than
+    ///   `ρ` bits. With the smallest `ρ` giving `v ≥ 2`, candidates found once
+    ///   — nearly all of them, for unrelated codes — are dropped by counting
+    ///   in cache, without reading their codes from memory.
+    ///
+    /// `voting` forces one method (`Some(true)` falls back to the refined
+    /// pigeonhole where no radius gives two votes); `None` picks by cost.
+    pub(crate) fn plan(&self, radius: u32, n: usize, voting: Option<bool>) -> Plan {
         let m = self.parts.len() as u32;
         let (r, a) = (radius / m, radius % m);
-        let mut probes = 0.0;
-        let mut candidates = 0.0;
-        let radii = self
-            .parts
-            .iter()
-            .enumerate()
-            .map(|(j, part)| {
-                let part_radius = if (j as u32) <= a {
-                    Some(r)
-                } else {
-                    r.checked_sub(1)
-                };
-                if let Some(pr) = part_radius {
-                    let keys = keys_within(part.bits, pr);
-                    probes += keys;
-                    candidates += keys * n as f64 / (1u64 << part.bits) as f64;
-                }
-                part_radius
-            })
+        let refined_radii = (0..m)
+            .map(|j| if j <= a { Some(r) } else { r.checked_sub(1) })
             .collect();
-        Plan {
-            radii,
-            probes,
-            candidates,
+        let refined = Plan::new(refined_radii, 1, &self.parts, n);
+        let voting_choice = voting;
+        let voting = (0..=radius.min(32)).find_map(|rho| {
+            let votes = m.checked_sub(radius / (rho + 1))?;
+            (votes >= 2).then(|| Plan::new(vec![Some(rho); m as usize], votes, &self.parts, n))
+        });
+        match (voting, voting_choice) {
+            (Some(plan), Some(true)) => plan,
+            (Some(plan), None) if plan.cost < refined.cost => plan,
+            _ => refined,
         }
     }
 }
@@ -247,15 +276,18 @@ impl Tables {
         &self.slots
     }
 
-    /// The slots whose substring `part` equals `key`.
+    /// Where the slots whose substring `part` equals `key` lie in that
+    /// table: `from..to`.
     #[inline(always)]
-    pub(crate) fn bucket(&self, part: usize, key: u32) -> &[u32] {
+    pub(crate) fn bucket_bounds(&self, part: usize, key: u32) -> (u32, u32) {
         let offsets = &self.offsets[part];
-        let (from, to) = (
-            offsets[key as usize] as usize,
-            offsets[key as usize + 1] as usize,
-        );
-        &self.slots[part][from..to]
+        (offsets[key as usize], offsets[key as usize + 1])
+    }
+
+    /// The slots `from..to` of table `part`.
+    #[inline(always)]
+    pub(crate) fn bucket_slots(&self, part: usize, from: u32, to: u32) -> &[u32] {
+        &self.slots[part][from as usize..to as usize]
     }
 
     /// Bytes held.
@@ -334,13 +366,23 @@ mod tests {
     #[test]
     fn plan_follows_the_refined_pigeonhole() {
         let layout = Layout::with_parts(12);
-        let plan = layout.plan(31, 1000);
-        // 31 = 12·2 + 7: eight parts at radius 2, four at radius 1.
+        let plan = layout.plan(31, 10, None);
+        // Tiny n: candidates are cheap, so fewer probes win. 31 = 12·2 + 7:
+        // eight parts at radius 2, four at radius 1.
+        assert_eq!(plan.votes, 1);
         assert_eq!(plan.radii.iter().filter(|r| **r == Some(2)).count(), 8);
         assert_eq!(plan.radii.iter().filter(|r| **r == Some(1)).count(), 4);
-        let plan = layout.plan(5, 1000);
+        let plan = layout.plan(5, 10, None);
         // 5 = 12·0 + 5: six parts at radius 0, the rest not probed.
         assert_eq!(plan.radii.iter().filter(|r| **r == Some(0)).count(), 6);
         assert_eq!(plan.radii.iter().filter(|r| r.is_none()).count(), 6);
+        // Ten million codes: every table at radius 2, two votes needed
+        // (31 / 3 = 10 substrings at most can differ in 3 bits or more).
+        let plan = layout.plan(31, 10_000_000, None);
+        assert_eq!((plan.votes, plan.radii[0]), (2, Some(2)));
+        // Radius 0: one exact probe is enough.
+        let plan = layout.plan(0, 10_000_000, None);
+        assert_eq!(plan.votes, 1);
+        assert_eq!(plan.radii.iter().flatten().count(), 1);
     }
 }

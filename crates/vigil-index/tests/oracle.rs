@@ -166,11 +166,12 @@ fn check(
 
 /// Probing only (no scan fallback), with small merge thresholds so merges
 /// happen mid-sequence, across table counts.
-fn probing(substrings: u32) -> HammingOptions {
+fn probing(substrings: u32, voting: bool) -> HammingOptions {
     HammingOptions {
         substrings: Some(substrings),
         merge_threshold: 7,
         allow_scan: false,
+        voting: Some(voting),
     }
 }
 
@@ -178,13 +179,13 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_codes_match_the_oracle(seeds in proptest::collection::vec(any::<u64>(), 0..200), ops in ops(), substrings in prop::sample::select(vec![16u32, 20, 32, 64])) {
-        check(seeds.into_iter().map(code_from).collect(), ops, probing(substrings))?;
+    fn random_codes_match_the_oracle(seeds in proptest::collection::vec(any::<u64>(), 0..200), ops in ops(), substrings in prop::sample::select(vec![16u32, 20, 32, 64]), voting: bool) {
+        check(seeds.into_iter().map(code_from).collect(), ops, probing(substrings, voting))?;
     }
 
     #[test]
-    fn clustered_codes_match_the_oracle(count in 0usize..300, seed: u64, ops in ops(), substrings in prop::sample::select(vec![16u32, 21, 40])) {
-        check(clustered(count, seed), ops, probing(substrings))?;
+    fn clustered_codes_match_the_oracle(count in 0usize..300, seed: u64, ops in ops(), substrings in prop::sample::select(vec![16u32, 21, 40]), voting: bool) {
+        check(clustered(count, seed), ops, probing(substrings, voting))?;
     }
 
     #[test]
@@ -207,12 +208,15 @@ fn wide_layout_matches_the_oracle() {
             _ => Op::Query(i * 17, (i % 65) as u32),
         })
         .collect();
-    let options = HammingOptions {
-        substrings: Some(12),
-        merge_threshold: 50,
-        allow_scan: false,
-    };
-    check(initial, ops, options).unwrap();
+    for voting in [false, true] {
+        let options = HammingOptions {
+            substrings: Some(12),
+            merge_threshold: 50,
+            allow_scan: false,
+            voting: Some(voting),
+        };
+        check(initial.clone(), ops.clone(), options).unwrap();
+    }
 }
 
 #[test]

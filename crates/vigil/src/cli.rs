@@ -135,6 +135,64 @@ pub(crate) enum BenchCommand {
     /// The Python side needs `pip install pdqhash pillow numpy`; without it
     /// the comparison is reported as unavailable.
     Hash(BenchHashArgs),
+    /// Time the PDQ index: build, memory, queries per second and latency on
+    /// one and all threads, and recall against a brute-force scan.
+    ///
+    /// The database is synthetic: uniform random 256-bit codes, or with
+    /// --clustered, clusters of near-duplicates (variants of one picture, as
+    /// real banks hold) whose shared substrings make some buckets large.
+    /// Half of the queries are planted near-duplicates (0 to RADIUS bits
+    /// flipped from a stored code), half are random. Prints one JSON object.
+    /// Build with --release:
+    ///
+    ///   cargo run --release -p vigil -- bench index --size 10M --radius 31
+    Index(BenchIndexArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchIndexArgs {
+    /// Codes in the index (suffixes k and M allowed: 10M).
+    #[arg(long, default_value = "1M", value_parser = parse_count)]
+    pub(crate) size: usize,
+
+    /// Queries to time (each pass runs them all; passes repeat for at least
+    /// a second).
+    #[arg(long, default_value = "2000", value_parser = parse_count)]
+    pub(crate) queries: usize,
+
+    /// Search radius (PDQ's match threshold is 31).
+    #[arg(long, default_value_t = 31, value_parser = clap::value_parser!(u32).range(0..=256))]
+    pub(crate) radius: u32,
+
+    /// Draw the database from clusters of near-duplicates.
+    #[arg(long)]
+    pub(crate) clustered: bool,
+
+    /// Queries checked against a brute-force scan for recall.
+    #[arg(long, default_value = "2000", value_parser = parse_count)]
+    pub(crate) recall_queries: usize,
+
+    /// Seed for the synthetic data.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+
+    #[command(flatten)]
+    pub(crate) workers: WorkerArgs,
+}
+
+/// Parses counts such as `2000`, `10_000`, `500k` or `10M`.
+fn parse_count(text: &str) -> Result<usize, String> {
+    let cleaned = text.trim().replace('_', "");
+    let (digits, scale) = match cleaned.chars().last() {
+        Some('k' | 'K') => (&cleaned[..cleaned.len() - 1], 1_000),
+        Some('m' | 'M') => (&cleaned[..cleaned.len() - 1], 1_000_000),
+        _ => (cleaned.as_str(), 1),
+    };
+    digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("{text:?} is not a count (examples: 2000, 500k, 10M)"))
 }
 
 #[derive(Debug, Args)]

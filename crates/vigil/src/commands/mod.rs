@@ -3,6 +3,7 @@
 
 mod bench_hash;
 mod bench_images;
+mod bench_index;
 mod hash;
 
 use vigil_media::{HashOptions, Limits};
@@ -41,6 +42,18 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 threads: threads(&args.workers),
             };
             bench_hash::run(&settings, std::io::stdout().lock())
+        }
+        Command::Bench(BenchCommand::Index(args)) => {
+            let settings = bench_index::BenchIndexSettings {
+                size: args.size,
+                queries: args.queries.max(1),
+                radius: args.radius,
+                clustered: args.clustered,
+                recall_queries: args.recall_queries,
+                seed: args.seed,
+                threads: threads(&args.workers),
+            };
+            bench_index::run(&settings, std::io::stdout().lock())
         }
     }
 }
