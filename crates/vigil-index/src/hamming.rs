@@ -52,6 +52,27 @@ fn radix_sort(values: &mut Vec<u32>, spare: &mut Vec<u32>) {
     }
 }
 
+/// How many buckets ahead of use their memory is requested.
+const PREFETCH_DISTANCE: usize = 32;
+
+/// Asks the CPU to start loading `value`'s cache line.
+#[inline(always)]
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint: it never faults, never changes
+    // memory and has no effect on program semantics; the address comes from
+    // a live reference anyway. The SSE instruction set it needs is part of
+    // the x86-64 baseline, so it exists on every CPU this code runs on.
+    #[allow(unsafe_code)]
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+            (value as *const T).cast(),
+        );
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
+
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
@@ -152,8 +173,12 @@ impl HammingIndex {
         Self::from_vecs(ids, codes, options)
     }
 
-    fn from_vecs(ids: Vec<u64>, codes: Vec<Code256>, options: HammingOptions) -> Self {
+    fn from_vecs(mut ids: Vec<u64>, mut codes: Vec<Code256>, options: HammingOptions) -> Self {
         let tables = Tables::build(options.layout(codes.len()), &codes);
+        // Room for a full delta, so inserts until the next merge never move
+        // the (possibly gigabyte-sized) arrays.
+        ids.reserve_exact(options.merge_threshold);
+        codes.reserve_exact(options.merge_threshold);
         Self {
             deleted: vec![0; codes.len().div_ceil(64)],
             deleted_count: 0,
@@ -238,6 +263,9 @@ impl HammingIndex {
     pub(crate) fn install(&mut self, tables: Tables) {
         debug_assert!(tables.len() <= self.codes.len());
         self.tables = tables;
+        let room = self.options.merge_threshold;
+        self.ids.reserve_exact(room);
+        self.codes.reserve_exact(room);
     }
 
     /// Deletes the entry `id` with `code`; returns whether one was live.
@@ -334,6 +362,7 @@ impl HammingIndex {
             buckets.clear();
             slots.clear();
             let parts = self.tables.layout().parts();
+            // Phase 1: every key to probe.
             for (part_index, (part, part_radius)) in parts.iter().zip(&plan.radii).enumerate() {
                 let Some(part_radius) = *part_radius else {
                     continue;
@@ -344,15 +373,26 @@ impl HammingIndex {
                     for_each_mask(part.bits, part_radius, |mask| list.push(mask));
                     list
                 });
-                for &mask in masks.iter() {
-                    let (from, to) = self.tables.bucket_bounds(part_index, key ^ mask);
-                    if from < to {
-                        buckets.push((part_index as u32, from, to));
+                buckets.extend(masks.iter().map(|&mask| (part_index as u32, key ^ mask, 0)));
+            }
+            // Phase 2: their bucket bounds, fetched ahead of use.
+            for i in 0..buckets.len() {
+                if let Some(&(part, key, _)) = buckets.get(i + PREFETCH_DISTANCE) {
+                    prefetch(self.tables.bounds_location(part as usize, key));
+                }
+                let (part, key, _) = buckets[i];
+                let (from, to) = self.tables.bucket_bounds(part as usize, key);
+                buckets[i] = (part, from, to);
+            }
+            // Phase 3: their slots, fetched ahead of use.
+            for i in 0..buckets.len() {
+                if let Some(&(part, from, to)) = buckets.get(i + PREFETCH_DISTANCE) {
+                    if let Some(first) = self.tables.bucket_slots(part as usize, from, to).first() {
+                        prefetch(first);
                     }
                 }
-            }
-            for &(part_index, from, to) in buckets.iter() {
-                slots.extend_from_slice(self.tables.bucket_slots(part_index as usize, from, to));
+                let (part, from, to) = buckets[i];
+                slots.extend_from_slice(self.tables.bucket_slots(part as usize, from, to));
             }
             if plan.votes > 1 {
                 // A slot appears at most once per table, so the length of

@@ -284,6 +284,12 @@ impl Tables {
         (offsets[key as usize], offsets[key as usize + 1])
     }
 
+    /// The first offset read by [`Tables::bucket_bounds`], to prefetch.
+    #[inline(always)]
+    pub(crate) fn bounds_location(&self, part: usize, key: u32) -> &u32 {
+        &self.offsets[part][key as usize]
+    }
+
     /// The slots `from..to` of table `part`.
     #[inline(always)]
     pub(crate) fn bucket_slots(&self, part: usize, from: u32, to: u32) -> &[u32] {

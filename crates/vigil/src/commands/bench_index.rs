@@ -98,6 +98,7 @@ pub(crate) fn run(
         .install(|| HammingIndex::build(codes.into_iter().enumerate().map(|(i, c)| (i as u64, c))));
     let build_seconds = started.elapsed().as_secs_f64();
     let rss_after = resident_bytes();
+    let memory_bytes = index.memory_bytes();
 
     eprintln!("querying on 1 thread…");
     let radius = settings.radius;
@@ -181,8 +182,8 @@ pub(crate) fn run(
         "queries": queries.len(),
         "tables": index.table_count(),
         "build_seconds": build_seconds,
-        "memory_bytes": index.memory_bytes(),
-        "memory_bytes_per_code": index.memory_bytes() as f64 / settings.size.max(1) as f64,
+        "memory_bytes": memory_bytes,
+        "memory_bytes_per_code": memory_bytes as f64 / settings.size.max(1) as f64,
         "rss_growth_bytes": rss_after.zip(rss_before).map(|(a, b)| a.saturating_sub(b)),
         "qps_1_thread": qps_1_thread,
         "qps_all_threads": qps_all_threads,
