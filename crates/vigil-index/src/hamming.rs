@@ -386,10 +386,10 @@ impl HammingIndex {
             }
             // Phase 3: their slots, fetched ahead of use.
             for i in 0..buckets.len() {
-                if let Some(&(part, from, to)) = buckets.get(i + PREFETCH_DISTANCE) {
-                    if let Some(first) = self.tables.bucket_slots(part as usize, from, to).first() {
-                        prefetch(first);
-                    }
+                if let Some(&(part, from, to)) = buckets.get(i + PREFETCH_DISTANCE)
+                    && let Some(first) = self.tables.bucket_slots(part as usize, from, to).first()
+                {
+                    prefetch(first);
                 }
                 let (part, from, to) = buckets[i];
                 slots.extend_from_slice(self.tables.bucket_slots(part as usize, from, to));
