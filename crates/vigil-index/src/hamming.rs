@@ -21,10 +21,16 @@ struct Scratch {
     spare: Vec<u32>,
 }
 
-/// Sorts `values` with three passes of an 11-bit LSD radix sort: linear
-/// time, cache-resident counts, much faster than a comparison sort for the
-/// thousands of candidates a query gathers.
+/// Sorts `values` with up to three passes of an 11-bit LSD radix sort
+/// (only as many as the largest value needs): linear time, cache-resident
+/// counts, much faster than a comparison sort for the thousands of
+/// candidates a query gathers at millions of codes.
 fn radix_sort(values: &mut Vec<u32>, spare: &mut Vec<u32>) {
+    // Below a few thousand values the count arrays cost more than they save.
+    if values.len() < 4096 {
+        values.sort_unstable();
+        return;
+    }
     const BITS: u32 = 11;
     const BUCKETS: usize = 1 << BITS;
     let highest = values.iter().copied().max().unwrap_or(0);

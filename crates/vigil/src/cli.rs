@@ -176,6 +176,11 @@ pub(crate) struct BenchIndexArgs {
     #[arg(long, default_value_t = 1)]
     pub(crate) seed: u64,
 
+    /// Also time saving the index to this file and loading it back (the
+    /// file is left in place).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) snapshot: Option<PathBuf>,
+
     #[command(flatten)]
     pub(crate) workers: WorkerArgs,
 }

@@ -19,6 +19,7 @@ pub(crate) struct BenchIndexSettings {
     pub(crate) clustered: bool,
     pub(crate) recall_queries: usize,
     pub(crate) seed: u64,
+    pub(crate) snapshot: Option<std::path::PathBuf>,
     pub(crate) threads: usize,
 }
 
@@ -168,6 +169,27 @@ pub(crate) fn run(
         found as f64 / expected as f64
     };
 
+    let snapshot = match &settings.snapshot {
+        Some(path) => {
+            eprintln!("saving and loading a snapshot…");
+            let started = Instant::now();
+            vigil_index::snapshot::save(&index, path)?;
+            let save_seconds = started.elapsed().as_secs_f64();
+            let started = Instant::now();
+            let loaded = vigil_index::snapshot::load(path)?;
+            let load_seconds = started.elapsed().as_secs_f64();
+            let same = checked
+                .iter()
+                .all(|q| loaded.search(q, radius) == index.search(q, radius));
+            drop(loaded);
+            let bytes = std::fs::metadata(path).map(|m| m.len()).ok();
+            Some(
+                json!({ "save_seconds": save_seconds, "load_seconds": load_seconds, "bytes": bytes, "answers_identical": same }),
+            )
+        }
+        None => None,
+    };
+
     // A fresh code must be found by the very next query.
     let fresh = rng.code();
     let insert_started = Instant::now();
@@ -196,6 +218,7 @@ pub(crate) fn run(
         "identical_to_brute_force": exact,
         "insert_visible_to_next_query": insert_visible,
         "insert_microseconds": insert_micros,
+        "snapshot": snapshot,
         "debug_build": cfg!(debug_assertions),
     });
     writeln!(out, "{report}")?;

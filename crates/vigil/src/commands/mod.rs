@@ -51,6 +51,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 clustered: args.clustered,
                 recall_queries: args.recall_queries,
                 seed: args.seed,
+                snapshot: args.snapshot,
                 threads: threads(&args.workers),
             };
             bench_index::run(&settings, std::io::stdout().lock())
