@@ -260,8 +260,19 @@ impl HammingIndex {
 
     /// Tables covering every slot, built without modifying the index (so a
     /// shared index can build them under a read lock).
+    ///
+    /// The delta is merged into the existing tables in one sequential pass
+    /// per table. Only when the index has doubled since its layout was
+    /// chosen, and a different layout now suits it better, are the tables
+    /// rebuilt with that layout (amortised: once per doubling).
     pub(crate) fn merged_tables(&self) -> Tables {
-        Tables::build(self.options.layout(self.codes.len()), &self.codes)
+        let n = self.codes.len();
+        let ideal = self.options.layout(n);
+        if ideal != *self.tables.layout() && n >= 2 * self.tables.len() {
+            Tables::build(ideal, &self.codes)
+        } else {
+            self.tables.merged_with(&self.codes)
+        }
     }
 
     /// Replaces the tables by `tables`, which cover the first `tables.len()`

@@ -229,6 +229,28 @@ impl Tables {
         }
     }
 
+    /// These tables extended to cover every slot of `codes` (the slots past
+    /// [`Tables::len`] are new), without re-sorting what is already indexed:
+    /// per table, the new entries are sorted by key and merged into the
+    /// existing buckets in one sequential pass. The result is identical to
+    /// [`Tables::build`] over all the codes with the same layout.
+    pub(crate) fn merged_with(&self, codes: &[Code256]) -> Self {
+        let (offsets, slots) = self
+            .layout
+            .parts
+            .par_iter()
+            .zip(&self.offsets)
+            .zip(&self.slots)
+            .map(|((part, offsets), slots)| merge_table(*part, offsets, slots, codes, self.len))
+            .unzip();
+        Self {
+            layout: self.layout.clone(),
+            offsets,
+            slots,
+            len: codes.len(),
+        }
+    }
+
     /// Reassembles tables read from a snapshot; `None` if inconsistent.
     pub(crate) fn from_parts(
         layout: Layout,
@@ -303,6 +325,40 @@ impl Tables {
     }
 }
 
+/// One table of [`Tables::merged_with`]: old entries keep their order, new
+/// ones (higher slot numbers) go to the end of their buckets, as a counting
+/// sort of everything would place them.
+fn merge_table(
+    part: Part,
+    offsets: &[u32],
+    slots: &[u32],
+    codes: &[Code256],
+    tabled: usize,
+) -> (Vec<u32>, Vec<u32>) {
+    let mut added: Vec<(u32, u32)> = (tabled..codes.len())
+        .map(|slot| (codes[slot].substring(part.start, part.bits), slot as u32))
+        .collect();
+    added.sort_unstable();
+    let mut new_offsets = Vec::with_capacity(offsets.len());
+    let mut before = 0;
+    for (key, &offset) in offsets.iter().enumerate() {
+        while added.get(before).is_some_and(|&(k, _)| (k as usize) < key) {
+            before += 1;
+        }
+        new_offsets.push(offset + before as u32);
+    }
+    let mut new_slots = Vec::with_capacity(codes.len());
+    let mut copied = 0;
+    for &(key, slot) in &added {
+        let bucket_end = offsets[key as usize + 1] as usize;
+        new_slots.extend_from_slice(&slots[copied..bucket_end]);
+        copied = bucket_end;
+        new_slots.push(slot);
+    }
+    new_slots.extend_from_slice(&slots[copied..]);
+    (new_offsets, new_slots)
+}
+
 /// Counting sort of all slots by one substring.
 fn build_table(part: Part, codes: &[Code256]) -> (Vec<u32>, Vec<u32>) {
     let buckets = 1usize << part.bits;
@@ -353,6 +409,28 @@ mod tests {
         let layout = Layout::for_size(10_000_000);
         assert!(layout.offsets_bytes() <= 160_000_000, "{layout:?}");
         assert!(layout.parts.len() >= 11);
+    }
+
+    #[test]
+    fn merging_equals_building() {
+        let codes: Vec<Code256> = (0..3000u64)
+            .map(|i| {
+                Code256([
+                    i.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                    i ^ 0x5555,
+                    i.rotate_left(17),
+                    !i,
+                ])
+            })
+            .collect();
+        let layout = Layout::with_parts(16);
+        let built = Tables::build(layout.clone(), &codes);
+        for split in [0, 1, 1500, 2999, 3000] {
+            let merged = Tables::build(layout.clone(), &codes[..split]).merged_with(&codes);
+            assert_eq!(merged.offsets, built.offsets, "split {split}");
+            assert_eq!(merged.slots, built.slots, "split {split}");
+            assert_eq!(merged.len, built.len);
+        }
     }
 
     #[test]
