@@ -309,3 +309,55 @@ fn bench_hash_reports_both_modes_as_json_lines() {
     );
     assert!(lines.last().unwrap().get("peak_rss_bytes").is_some());
 }
+
+#[test]
+fn bench_index_reports_exact_results() {
+    for clustered in [false, true] {
+        let mut args = vec![
+            "bench",
+            "index",
+            "--size",
+            "20k",
+            "--queries",
+            "300",
+            "--recall-queries",
+            "300",
+            "-j",
+            "2",
+        ];
+        if clustered {
+            args.push("--clustered");
+        }
+        let output = vigil(&args);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report = &lines(&output)[0];
+        assert_eq!(report["size"], 20_000);
+        assert_eq!(report["radius"], 31);
+        assert_eq!(report["recall"], 1.0);
+        assert_eq!(report["identical_to_brute_force"], true);
+        assert_eq!(report["insert_visible_to_next_query"], true);
+        assert_eq!(report["found_after_merge"], true);
+        for key in [
+            "build_seconds",
+            "memory_bytes",
+            "qps_1_thread",
+            "qps_all_threads",
+            "p50_latency_us",
+            "p99_latency_us",
+        ] {
+            assert!(
+                report[key].as_f64().is_some_and(|v| v > 0.0),
+                "{key}: {}",
+                report[key]
+            );
+        }
+    }
+    assert_eq!(
+        vigil(&["bench", "index", "--size", "ten"]).status.code(),
+        Some(2)
+    );
+}
