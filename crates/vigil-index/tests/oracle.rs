@@ -37,13 +37,7 @@ impl Oracle {
 }
 
 fn code_from(seed: u64) -> Code256 {
-    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    Code256(std::array::from_fn(|_| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    }))
+    Code256(vigil_testkit::random_limbs(seed))
 }
 
 /// `flips` distinct-ish bits of `code` flipped, chosen by `seed`.

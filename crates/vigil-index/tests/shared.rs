@@ -9,13 +9,7 @@ use vigil_index::{Code256, HammingIndex, HammingOptions, SharedHammingIndex, Sig
 use vigil_signal::PdqHash;
 
 fn code(seed: u64) -> Code256 {
-    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    Code256(std::array::from_fn(|_| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    }))
+    Code256(vigil_testkit::random_limbs(seed))
 }
 
 #[test]

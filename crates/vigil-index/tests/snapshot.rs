@@ -5,13 +5,7 @@
 use vigil_index::{Code256, Error, HammingIndex, snapshot};
 
 fn code(seed: u64) -> Code256 {
-    let mut state = seed.wrapping_mul(0x2545_f491_4f6c_dd1d) | 1;
-    Code256(std::array::from_fn(|_| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    }))
+    Code256(vigil_testkit::random_limbs(seed))
 }
 
 fn sample_index() -> HammingIndex {

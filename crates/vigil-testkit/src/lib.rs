@@ -5,6 +5,7 @@
 //!   so golden tests can never pass by finding nothing.
 //! * [`png_declaring`] builds a PNG whose header declares any size, for
 //!   decompression-bomb tests.
+//! * [`random_limbs`] makes reproducible synthetic 256-bit hashes.
 #![deny(missing_docs)]
 
 use std::path::PathBuf;
@@ -48,6 +49,18 @@ pub fn pdq_tsv_rows(name: &str) -> Vec<Vec<String>> {
         .filter(|line| !line.trim().is_empty())
         .map(|line| line.split('\t').map(str::to_owned).collect())
         .collect()
+}
+
+/// 256 pseudo-random bits (four limbs) determined by `seed`, for synthetic
+/// hashes: the same seed always gives the same bits.
+pub fn random_limbs(seed: u64) -> [u64; 4] {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    std::array::from_fn(|_| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    })
 }
 
 /// CRC-32 (IEEE), as PNG chunks need.

@@ -13,6 +13,7 @@ use vigil_media::{Limits, decode_image};
 use vigil_signal::{PdqHash, PdqHasher, PdqMode};
 
 use super::bench_images;
+use super::bench_support::process_memory_bytes;
 use crate::ExitStatus;
 
 /// Resolved settings for `vigil bench hash`.
@@ -134,7 +135,11 @@ pub(crate) fn run(settings: &BenchHashSettings, mut out: impl Write) -> anyhow::
             }
         }
     }
-    writeln!(out, "{}", json!({ "peak_rss_bytes": peak_rss_bytes() }))?;
+    writeln!(
+        out,
+        "{}",
+        json!({ "peak_rss_bytes": process_memory_bytes("VmHWM") })
+    )?;
     print_table(&table);
     Ok(ExitStatus::Success)
 }
@@ -366,18 +371,6 @@ fn machine(threads: usize) -> serde_json::Value {
         "vigil": env!("CARGO_PKG_VERSION"),
         "debug_build": cfg!(debug_assertions),
     })
-}
-
-/// Peak resident memory of this process (Linux), for the record.
-fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim();
-    kb.parse::<u64>().ok().map(|kb| kb * 1024)
 }
 
 fn print_table(rows: &[Measurement]) {

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use image::codecs::jpeg::JpegEncoder;
 
+use super::bench_support::SplitMix;
+
 /// Parses `WIDTHxHEIGHT`.
 pub(crate) fn parse_size(text: &str) -> anyhow::Result<(u32, u32)> {
     let parsed = text
@@ -16,24 +18,6 @@ pub(crate) fn parse_size(text: &str) -> anyhow::Result<(u32, u32)> {
         _ => bail!(
             "invalid size {text:?}: expected WIDTHxHEIGHT, e.g. 1024x768, up to 100 megapixels"
         ),
-    }
-}
-
-/// SplitMix64: a tiny deterministic generator, so every run benchmarks the
-/// same pictures.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32
     }
 }
 

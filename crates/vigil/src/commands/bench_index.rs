@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use serde_json::json;
 use vigil_index::{Code256, HammingIndex, Hit};
 
+use super::bench_support::{SplitMix, process_memory_bytes};
 use crate::ExitStatus;
 
 /// Resolved settings for `vigil bench index`.
@@ -23,18 +24,13 @@ pub(crate) struct BenchIndexSettings {
     pub(crate) threads: usize,
 }
 
-/// SplitMix64, for reproducible synthetic codes.
-struct SplitMix(u64);
+/// Synthetic codes from the benchmark generator.
+trait CodeSource {
+    fn code(&mut self) -> Code256;
+    fn near(&mut self, code: Code256, flips: u32) -> Code256;
+}
 
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
+impl CodeSource for SplitMix {
     fn code(&mut self) -> Code256 {
         Code256([self.next(), self.next(), self.next(), self.next()])
     }
@@ -93,12 +89,12 @@ pub(crate) fn run(
         .collect();
 
     eprintln!("building…");
-    let rss_before = resident_bytes();
+    let rss_before = process_memory_bytes("VmRSS");
     let started = Instant::now();
     let mut index = pool
         .install(|| HammingIndex::build(codes.into_iter().enumerate().map(|(i, c)| (i as u64, c))));
     let build_seconds = started.elapsed().as_secs_f64();
-    let rss_after = resident_bytes();
+    let rss_after = process_memory_bytes("VmRSS");
     let memory_bytes = index.memory_bytes();
 
     eprintln!("querying on 1 thread…");
@@ -246,16 +242,4 @@ pub(crate) fn run(
     } else {
         ExitStatus::InputsFailed
     })
-}
-
-/// Resident memory of this process (Linux), for the record.
-fn resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim();
-    kb.parse::<u64>().ok().map(|kb| kb * 1024)
 }

@@ -4,6 +4,7 @@
 mod bench_hash;
 mod bench_images;
 mod bench_index;
+mod bench_support;
 mod hash;
 
 use vigil_media::{HashOptions, Limits};
