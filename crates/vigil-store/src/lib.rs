@@ -1,0 +1,112 @@
+//! Persistence for Vigil: banks, contents with their signals, labels,
+//! metadata and provenance, a change log that indexes follow, and an
+//! append-only audit log.
+//!
+//! This crate owns the schema and its migrations and nothing above them: it
+//! knows no HTTP, no index structures and no media formats. [`Store`] is the
+//! small trait the engine uses; [`SqliteStore`] is the embedded default (one
+//! file in WAL mode, no server). Every multi-row write is one transaction:
+//! an import that fails on its last line, or a process killed halfway, leaves
+//! the store exactly as it was.
+//!
+//! ```
+//! use vigil_store::{NewContent, SqliteStore, Store};
+//!
+//! let store = SqliteStore::open_in_memory().unwrap();
+//! let bank = "EXAMPLE_BANK".parse().unwrap();
+//! store.create_bank(&bank, 1.0, "doc").unwrap();
+//! let mut content = NewContent::default();
+//! content.signals.insert("md5", "d41d8cd98f00b204e9800998ecf8427e").unwrap();
+//! content.labels.set("tier", "promotional").unwrap();
+//! let ids = store.add_contents(&bank, &[content], "doc").unwrap();
+//! let stored = store.content(ids[0]).unwrap().unwrap();
+//! assert_eq!(stored.bank.as_str(), "EXAMPLE_BANK");
+//! ```
+#![deny(missing_docs)]
+
+mod error;
+mod model;
+mod sqlite;
+
+pub use error::Error;
+pub use model::{
+    AuditEntry, Bank, BankName, Behaviour, Change, ChangeKind, Content, DisableUntil, Labels,
+    Metadata, NewContent, Provenance, Signals, Tier,
+};
+pub use sqlite::SqliteStore;
+
+/// A change to a stored content's mutable fields; `None` leaves a field as
+/// it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContentUpdate {
+    /// New enabled state.
+    pub disable_until_ts: Option<DisableUntil>,
+    /// New note (`Some(None)` clears it).
+    pub note: Option<Option<String>>,
+    /// New labels (replacing the old ones).
+    pub labels: Option<Labels>,
+}
+
+/// What the engine needs from persistent storage. Implementations are
+/// shared between threads; every method is one transaction.
+pub trait Store: Send + Sync {
+    /// Creates a bank. Fails with [`Error::BankExists`] on a duplicate name.
+    fn create_bank(&self, name: &BankName, enabled_ratio: f64, actor: &str) -> Result<Bank, Error>;
+
+    /// All banks, by name.
+    fn banks(&self) -> Result<Vec<Bank>, Error>;
+
+    /// One bank by name.
+    fn bank(&self, name: &BankName) -> Result<Option<Bank>, Error>;
+
+    /// Renames a bank and/or changes its enabled ratio.
+    fn update_bank(
+        &self,
+        name: &BankName,
+        new_name: Option<&BankName>,
+        enabled_ratio: Option<f64>,
+        actor: &str,
+    ) -> Result<Bank, Error>;
+
+    /// Deletes a bank and all its contents; returns whether it existed.
+    fn delete_bank(&self, name: &BankName, actor: &str) -> Result<bool, Error>;
+
+    /// Adds contents to a bank, all or none, and returns their ids in
+    /// order. Each content is validated first.
+    fn add_contents(
+        &self,
+        bank: &BankName,
+        contents: &[NewContent],
+        actor: &str,
+    ) -> Result<Vec<i64>, Error>;
+
+    /// One content by id.
+    fn content(&self, id: i64) -> Result<Option<Content>, Error>;
+
+    /// Changes a content's enabled state, note or labels; returns the new
+    /// record, or `None` if there is no such content.
+    fn update_content(
+        &self,
+        id: i64,
+        update: &ContentUpdate,
+        actor: &str,
+    ) -> Result<Option<Content>, Error>;
+
+    /// Deletes one content; returns whether it existed.
+    fn delete_content(&self, id: i64, actor: &str) -> Result<bool, Error>;
+
+    /// Up to `limit` contents with ids above `after`, in id order, from one
+    /// bank or all: pages for streaming exports and index builds.
+    fn contents_after(
+        &self,
+        bank: Option<&BankName>,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Content>, Error>;
+
+    /// Up to `limit` change-log entries after `seq`, in order.
+    fn changes_after(&self, seq: i64, limit: usize) -> Result<Vec<Change>, Error>;
+
+    /// Up to `limit` audit-log entries after `seq`, in order.
+    fn audit_after(&self, seq: i64, limit: usize) -> Result<Vec<AuditEntry>, Error>;
+}
