@@ -21,9 +21,13 @@ pub enum Error {
         /// Newest version this build knows.
         supported: i64,
     },
-    /// The database failed.
+    /// The SQLite database failed.
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
+    /// The PostgreSQL database failed.
+    #[cfg(feature = "postgres")]
+    #[error("PostgreSQL error: {0}")]
+    Postgres(#[from] postgres::Error),
     /// Stored JSON could not be read back (the database was edited by hand
     /// or damaged).
     #[error("stored record is unreadable: {0}")]

@@ -5,7 +5,8 @@
 //! This crate owns the schema and its migrations and nothing above them: it
 //! knows no HTTP, no index structures and no media formats. [`Store`] is the
 //! small trait the engine uses; [`SqliteStore`] is the embedded default (one
-//! file in WAL mode, no server). Every multi-row write is one transaction:
+//! file in WAL mode, no server) and `PostgresStore` (feature `postgres`, on
+//! by default) serves several nodes sharing one database. Every multi-row write is one transaction:
 //! an import that fails on its last line, or a process killed halfway, leaves
 //! the store exactly as it was.
 //!
@@ -26,6 +27,8 @@
 
 mod error;
 mod model;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sqlite;
 
 pub use error::Error;
@@ -33,6 +36,8 @@ pub use model::{
     AuditEntry, Bank, BankName, Behaviour, Change, ChangeKind, Content, DisableUntil, Labels,
     Metadata, NewContent, Provenance, Signals, Tier,
 };
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// A change to a stored content's mutable fields; `None` leaves a field as

@@ -1,0 +1,520 @@
+//! [`PostgresStore`]: the store on PostgreSQL, for several nodes sharing
+//! one database.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Transaction};
+use serde_json::json;
+
+use crate::{
+    AuditEntry, Bank, BankName, Change, ChangeKind, Content, ContentUpdate, Error, Labels,
+    Metadata, NewContent, Provenance, Signals, Store,
+};
+
+/// Schema migrations, applied in order at connect; the index is the version.
+const MIGRATIONS: &[&str] = &[include_str!("0001_init.sql")];
+
+/// Key of the transaction-level advisory lock every write takes: writers are
+/// serialised so that change-log sequence numbers become visible in order
+/// (a follower reading "after seq N" can never miss an earlier commit).
+const WRITE_LOCK: i64 = 0x5649_4749_4c57; // "VIGILW"
+
+type Params<'a> = [&'a (dyn ToSql + Sync)];
+
+/// The store on PostgreSQL.
+pub struct PostgresStore {
+    client: Mutex<Client>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore").finish_non_exhaustive()
+    }
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user@host:port/database`), uses the
+    /// schema `schema` (created if missing; `public` when `None`) and brings
+    /// it up to date.
+    pub fn connect(url: &str, schema: Option<&str>) -> Result<Self, Error> {
+        let mut client = Client::connect(url, NoTls)?;
+        if let Some(schema) = schema {
+            if !schema
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                || schema.is_empty()
+            {
+                return Err(Error::Invalid(format!(
+                    "schema name {schema:?} must be letters, digits and _"
+                )));
+            }
+            client.batch_execute(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"
+            ))?;
+        }
+        migrate(&mut client)?;
+        Ok(Self {
+            client: Mutex::new(client),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Client> {
+        // A failed call rolls its transaction back on drop, so the client is
+        // usable even if a panic poisoned the mutex.
+        self.client.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` in a write transaction holding the store's write lock.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut client = self.lock();
+        let mut transaction = client.transaction()?;
+        transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+        let value = f(&mut transaction)?;
+        transaction.commit()?;
+        Ok(value)
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn migrate(client: &mut Client) -> Result<(), Error> {
+    let mut transaction = client.transaction()?;
+    transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+    transaction.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )?;
+    let current: i64 = transaction
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            &[],
+        )?
+        .get(0);
+    let supported = MIGRATIONS.len() as i64;
+    if current > supported {
+        return Err(Error::SchemaTooNew {
+            found: current,
+            supported,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        transaction.batch_execute(sql)?;
+        let version = index as i64 + 1;
+        transaction.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+            &[&version, &now()],
+        )?;
+    }
+    transaction.commit()?;
+    Ok(())
+}
+
+fn audit(
+    transaction: &mut Transaction<'_>,
+    actor: &str,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+) -> Result<(), Error> {
+    transaction.execute(
+        "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
+        &[&now(), &actor, &action, &target, &detail.to_string()],
+    )?;
+    Ok(())
+}
+
+fn log_change(transaction: &mut Transaction<'_>, kind: &str, object_id: i64) -> Result<(), Error> {
+    transaction.execute(
+        "INSERT INTO change_log (kind, object_id) VALUES ($1, $2)",
+        &[&kind, &object_id],
+    )?;
+    Ok(())
+}
+
+fn check_ratio(ratio: f64) -> Result<(), Error> {
+    if (0.0..=1.0).contains(&ratio) {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "enabled ratio {ratio} must be between 0 and 1"
+        )))
+    }
+}
+
+fn find_bank(
+    client: &mut impl postgres::GenericClient,
+    name: &BankName,
+) -> Result<Option<Bank>, Error> {
+    let row = client.query_opt(
+        "SELECT id, name, enabled_ratio FROM bank WHERE name = $1",
+        &[&name.as_str()],
+    )?;
+    row.map(|row| to_bank(&row)).transpose()
+}
+
+fn to_bank(row: &postgres::Row) -> Result<Bank, Error> {
+    let name: String = row.get(1);
+    Ok(Bank {
+        id: row.get(0),
+        name: name
+            .parse()
+            .map_err(|_| Error::Corrupt(format!("bank name {name:?}")))?,
+        enabled_ratio: row.get(2),
+    })
+}
+
+fn load_contents(
+    client: &mut impl postgres::GenericClient,
+    where_clause: &str,
+    args: &Params<'_>,
+) -> Result<Vec<Content>, Error> {
+    let sql = format!(
+        "SELECT c.id, b.name, c.disable_until_ts, c.labels::text, c.metadata::text, c.note, \
+         c.provenance_exchange, c.provenance_fetch_id, c.created_at, \
+         COALESCE((SELECT json_object_agg(s.signal_type, s.value)::text FROM content_signal s WHERE s.content_id = c.id), '{{}}') \
+         FROM content c JOIN bank b ON b.id = c.bank_id WHERE {where_clause}"
+    );
+    client
+        .query(&sql, args)?
+        .iter()
+        .map(|row| {
+            let id: i64 = row.get(0);
+            let corrupt =
+                |what: &str, e: String| Error::Corrupt(format!("content {id} {what}: {e}"));
+            let labels: Labels =
+                serde_json::from_str(row.get(3)).map_err(|e| corrupt("labels", e.to_string()))?;
+            let metadata: Metadata =
+                serde_json::from_str(row.get(4)).map_err(|e| corrupt("metadata", e.to_string()))?;
+            let signals: Signals =
+                serde_json::from_str(row.get(9)).map_err(|e| corrupt("signals", e.to_string()))?;
+            let bank: String = row.get(1);
+            let exchange: Option<String> = row.get(6);
+            let fetch_id: Option<String> = row.get(7);
+            Ok(Content {
+                id,
+                bank: bank.parse().map_err(|_| corrupt("bank", bank.clone()))?,
+                fields: NewContent {
+                    signals,
+                    labels,
+                    metadata,
+                    note: row.get(5),
+                    provenance: exchange
+                        .zip(fetch_id)
+                        .map(|(exchange, fetch_id)| Provenance { exchange, fetch_id }),
+                },
+                disable_until_ts: row.get(2),
+                created_at: row.get(8),
+            })
+        })
+        .collect()
+}
+
+impl Store for PostgresStore {
+    fn create_bank(&self, name: &BankName, enabled_ratio: f64, actor: &str) -> Result<Bank, Error> {
+        check_ratio(enabled_ratio)?;
+        self.write(|transaction| {
+            if find_bank(transaction, name)?.is_some() {
+                return Err(Error::BankExists(name.to_string()));
+            }
+            let id: i64 = transaction
+                .query_one(
+                    "INSERT INTO bank (name, enabled_ratio, created_at) VALUES ($1, $2, $3) RETURNING id",
+                    &[&name.as_str(), &enabled_ratio, &now()],
+                )?
+                .get(0);
+            audit(transaction, actor, "bank.create", &format!("bank:{name}"), json!({ "enabled_ratio": enabled_ratio }))?;
+            Ok(Bank {
+                id,
+                name: name.clone(),
+                enabled_ratio,
+            })
+        })
+    }
+
+    fn banks(&self) -> Result<Vec<Bank>, Error> {
+        let mut client = self.lock();
+        let rows = client.query(
+            "SELECT id, name, enabled_ratio FROM bank ORDER BY name",
+            &[],
+        )?;
+        rows.iter().map(to_bank).collect()
+    }
+
+    fn bank(&self, name: &BankName) -> Result<Option<Bank>, Error> {
+        find_bank(&mut *self.lock(), name)
+    }
+
+    fn update_bank(
+        &self,
+        name: &BankName,
+        new_name: Option<&BankName>,
+        enabled_ratio: Option<f64>,
+        actor: &str,
+    ) -> Result<Bank, Error> {
+        if let Some(ratio) = enabled_ratio {
+            check_ratio(ratio)?;
+        }
+        self.write(|transaction| {
+            let mut bank = find_bank(transaction, name)?
+                .ok_or_else(|| Error::BankNotFound(name.to_string()))?;
+            if let Some(new_name) = new_name.filter(|n| *n != name) {
+                if find_bank(transaction, new_name)?.is_some() {
+                    return Err(Error::BankExists(new_name.to_string()));
+                }
+                transaction.execute(
+                    "UPDATE bank SET name = $1 WHERE id = $2",
+                    &[&new_name.as_str(), &bank.id],
+                )?;
+                audit(
+                    transaction,
+                    actor,
+                    "bank.rename",
+                    &format!("bank:{name}"),
+                    json!({ "to": new_name.as_str() }),
+                )?;
+                bank.name = new_name.clone();
+            }
+            if let Some(ratio) = enabled_ratio {
+                transaction.execute(
+                    "UPDATE bank SET enabled_ratio = $1 WHERE id = $2",
+                    &[&ratio, &bank.id],
+                )?;
+                audit(
+                    transaction,
+                    actor,
+                    "bank.update",
+                    &format!("bank:{}", bank.name),
+                    json!({ "enabled_ratio": ratio }),
+                )?;
+                bank.enabled_ratio = ratio;
+            }
+            Ok(bank)
+        })
+    }
+
+    fn delete_bank(&self, name: &BankName, actor: &str) -> Result<bool, Error> {
+        self.write(|transaction| {
+            let Some(bank) = find_bank(transaction, name)? else {
+                return Ok(false);
+            };
+            let contents: i64 = transaction
+                .query_one(
+                    "SELECT COUNT(*) FROM content WHERE bank_id = $1",
+                    &[&bank.id],
+                )?
+                .get(0);
+            transaction.execute("DELETE FROM bank WHERE id = $1", &[&bank.id])?;
+            log_change(transaction, "bank_deleted", bank.id)?;
+            audit(
+                transaction,
+                actor,
+                "bank.delete",
+                &format!("bank:{name}"),
+                json!({ "contents": contents }),
+            )?;
+            Ok(true)
+        })
+    }
+
+    fn add_contents(
+        &self,
+        bank: &BankName,
+        contents: &[NewContent],
+        actor: &str,
+    ) -> Result<Vec<i64>, Error> {
+        for (index, content) in contents.iter().enumerate() {
+            content.validate().map_err(|e| {
+                Error::Invalid(format!("content {} of {}: {e}", index + 1, contents.len()))
+            })?;
+        }
+        self.write(|transaction| {
+            let bank = find_bank(transaction, bank)?.ok_or_else(|| Error::BankNotFound(bank.to_string()))?;
+            let created_at = now();
+            let insert_content = transaction.prepare(
+                "INSERT INTO content (bank_id, labels, metadata, note, provenance_exchange, provenance_fetch_id, created_at) \
+                 VALUES ($1, $2::text::jsonb, $3::text::jsonb, $4, $5, $6, $7) RETURNING id",
+            )?;
+            let insert_signal = transaction.prepare("INSERT INTO content_signal (content_id, signal_type, value) VALUES ($1, $2, $3)")?;
+            let insert_change = transaction.prepare("INSERT INTO change_log (kind, object_id) VALUES ('content', $1)")?;
+            let mut ids = Vec::with_capacity(contents.len());
+            for content in contents {
+                let labels = serde_json::to_string(&content.labels).map_err(|e| Error::Invalid(e.to_string()))?;
+                let metadata = serde_json::to_string(&content.metadata).map_err(|e| Error::Invalid(e.to_string()))?;
+                let provenance = content.provenance.as_ref();
+                let note = content.note.as_deref().filter(|n| !n.is_empty());
+                let exchange = provenance.map(|p| p.exchange.as_str());
+                let fetch_id = provenance.map(|p| p.fetch_id.as_str());
+                let id: i64 = transaction
+                    .query_one(&insert_content, &[&bank.id, &labels, &metadata, &note, &exchange, &fetch_id, &created_at])?
+                    .get(0);
+                for (signal_type, value) in content.signals.iter() {
+                    transaction.execute(&insert_signal, &[&id, &signal_type, &value])?;
+                }
+                transaction.execute(&insert_change, &[&id])?;
+                ids.push(id);
+            }
+            let (first, last) = (ids.first().copied(), ids.last().copied());
+            audit(transaction, actor, "content.add", &format!("bank:{}", bank.name), json!({ "count": ids.len(), "first_id": first, "last_id": last }))?;
+            Ok(ids)
+        })
+    }
+
+    fn content(&self, id: i64) -> Result<Option<Content>, Error> {
+        Ok(load_contents(&mut *self.lock(), "c.id = $1", &[&id])?.pop())
+    }
+
+    fn update_content(
+        &self,
+        id: i64,
+        update: &ContentUpdate,
+        actor: &str,
+    ) -> Result<Option<Content>, Error> {
+        if let Some(Some(note)) = &update.note
+            && note.chars().count() > 255
+        {
+            return Err(Error::Invalid(
+                "the note is longer than 255 characters".to_owned(),
+            ));
+        }
+        if let Some(labels) = &update.labels {
+            labels.validate()?;
+        }
+        if update.disable_until_ts.is_some_and(|ts| ts < 0) {
+            return Err(Error::Invalid(
+                "disable_until_ts must be 0, 1 or a Unix time".to_owned(),
+            ));
+        }
+        let found = self.write(|transaction| {
+            if transaction
+                .query_opt("SELECT id FROM content WHERE id = $1", &[&id])?
+                .is_none()
+            {
+                return Ok(false);
+            }
+            if let Some(ts) = update.disable_until_ts {
+                transaction.execute(
+                    "UPDATE content SET disable_until_ts = $1 WHERE id = $2",
+                    &[&ts, &id],
+                )?;
+            }
+            if let Some(note) = &update.note {
+                let note = note.as_deref().filter(|n| !n.is_empty());
+                transaction.execute("UPDATE content SET note = $1 WHERE id = $2", &[&note, &id])?;
+            }
+            if let Some(labels) = &update.labels {
+                let labels =
+                    serde_json::to_string(labels).map_err(|e| Error::Invalid(e.to_string()))?;
+                transaction.execute(
+                    "UPDATE content SET labels = $1::text::jsonb WHERE id = $2",
+                    &[&labels, &id],
+                )?;
+            }
+            log_change(transaction, "content", id)?;
+            audit(
+                transaction,
+                actor,
+                "content.update",
+                &format!("content:{id}"),
+                json!({
+                    "disable_until_ts": update.disable_until_ts,
+                    "note": update.note.is_some(),
+                    "labels": update.labels.is_some(),
+                }),
+            )?;
+            Ok(true)
+        })?;
+        if found { self.content(id) } else { Ok(None) }
+    }
+
+    fn delete_content(&self, id: i64, actor: &str) -> Result<bool, Error> {
+        self.write(|transaction| {
+            let deleted = transaction.execute("DELETE FROM content WHERE id = $1", &[&id])? > 0;
+            if deleted {
+                log_change(transaction, "content_deleted", id)?;
+                audit(
+                    transaction,
+                    actor,
+                    "content.delete",
+                    &format!("content:{id}"),
+                    json!({}),
+                )?;
+            }
+            Ok(deleted)
+        })
+    }
+
+    fn contents_after(
+        &self,
+        bank: Option<&BankName>,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Content>, Error> {
+        let limit = limit.min(i64::MAX as usize) as i64;
+        let mut client = self.lock();
+        match bank {
+            Some(bank) => {
+                let name = bank.as_str();
+                load_contents(
+                    &mut *client,
+                    "b.name = $1 AND c.id > $2 ORDER BY c.id LIMIT $3",
+                    &[&name, &after, &limit],
+                )
+            }
+            None => load_contents(
+                &mut *client,
+                "c.id > $1 ORDER BY c.id LIMIT $2",
+                &[&after, &limit],
+            ),
+        }
+    }
+
+    fn changes_after(&self, seq: i64, limit: usize) -> Result<Vec<Change>, Error> {
+        let limit = limit.min(i64::MAX as usize) as i64;
+        let rows = self.lock().query(
+            "SELECT seq, kind, object_id FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+            &[&seq, &limit],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let (seq, kind, id): (i64, &str, i64) = (row.get(0), row.get(1), row.get(2));
+                let kind = match kind {
+                    "content" => ChangeKind::Content { content_id: id },
+                    "content_deleted" => ChangeKind::ContentDeleted { content_id: id },
+                    "bank_deleted" => ChangeKind::BankDeleted { bank_id: id },
+                    other => {
+                        return Err(Error::Corrupt(format!(
+                            "change {seq} has unknown kind {other:?}"
+                        )));
+                    }
+                };
+                Ok(Change { seq, kind })
+            })
+            .collect()
+    }
+
+    fn audit_after(&self, seq: i64, limit: usize) -> Result<Vec<AuditEntry>, Error> {
+        let limit = limit.min(i64::MAX as usize) as i64;
+        let rows = self.lock().query(
+            "SELECT seq, at, actor, action, target, detail FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+            &[&seq, &limit],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|row| AuditEntry {
+                seq: row.get(0),
+                at: row.get(1),
+                actor: row.get(2),
+                action: row.get(3),
+                target: row.get(4),
+                detail: row.get(5),
+            })
+            .collect())
+    }
+}
