@@ -109,6 +109,9 @@ pub trait Store: Send + Sync {
         limit: usize,
     ) -> Result<Vec<Content>, Error>;
 
+    /// The sequence number of the newest change-log entry (0 when empty).
+    fn last_change(&self) -> Result<i64, Error>;
+
     /// Up to `limit` change-log entries after `seq`, in order.
     fn changes_after(&self, seq: i64, limit: usize) -> Result<Vec<Change>, Error>;
 

@@ -475,6 +475,13 @@ impl Store for PostgresStore {
         }
     }
 
+    fn last_change(&self) -> Result<i64, Error> {
+        Ok(self
+            .lock()
+            .query_one("SELECT COALESCE(MAX(seq), 0) FROM change_log", &[])?
+            .get(0))
+    }
+
     fn changes_after(&self, seq: i64, limit: usize) -> Result<Vec<Change>, Error> {
         let limit = limit.min(i64::MAX as usize) as i64;
         let rows = self.lock().query(

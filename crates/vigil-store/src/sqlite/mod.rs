@@ -510,6 +510,14 @@ impl Store for SqliteStore {
         }
     }
 
+    fn last_change(&self) -> Result<i64, Error> {
+        Ok(self
+            .lock()
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM change_log", [], |row| {
+                row.get(0)
+            })?)
+    }
+
     fn changes_after(&self, seq: i64, limit: usize) -> Result<Vec<Change>, Error> {
         let connection = self.lock();
         let mut statement = connection.prepare_cached(

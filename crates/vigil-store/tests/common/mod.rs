@@ -144,6 +144,7 @@ pub fn contract(store: &dyn Store) {
     assert_eq!(kinds[0], ChangeKind::Content { content_id: ids[0] });
     assert!(kinds.contains(&ChangeKind::ContentDeleted { content_id: ids[1] }));
     assert!(matches!(kinds.last(), Some(ChangeKind::BankDeleted { .. })));
+    assert_eq!(store.last_change().unwrap(), changes.last().unwrap().seq);
     let later = store.changes_after(changes[2].seq, 1000).unwrap();
     assert_eq!(later.len(), changes.len() - 3);
 

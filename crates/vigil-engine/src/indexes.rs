@@ -1,0 +1,175 @@
+//! The engine's in-memory view: one index per signal type, plus what each
+//! indexed content needs for filtering (bank, enabled state) and removal
+//! (its signals), kept current by replaying the store's change log.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError, RwLock};
+
+use vigil_index::{Code256, ExactIndex, HammingIndex, SharedHammingIndex, SignalIndex};
+use vigil_store::{Bank, ChangeKind, Content, Store};
+
+use crate::Error;
+
+/// Contents read from the store per page when loading or replaying.
+const PAGE: usize = 10_000;
+
+/// Exact signal types, each in its own hash map.
+pub(crate) const EXACT_TYPES: [&str; 3] = ["md5", "sha256", "video_md5"];
+
+/// What the engine remembers of one indexed content.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub(crate) bank_id: i64,
+    pub(crate) disable_until_ts: i64,
+    pdq: Option<Code256>,
+    exact: Vec<(usize, String)>,
+}
+
+impl Entry {
+    fn of(content: &Content, bank_id: i64) -> Self {
+        let exact = EXACT_TYPES
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| content.fields.signals.get(t).map(|v| (i, v.to_owned())))
+            .collect();
+        Self {
+            bank_id,
+            disable_until_ts: content.disable_until_ts,
+            pdq: content.fields.signals.pdq().map(Code256::from),
+            exact,
+        }
+    }
+}
+
+pub(crate) struct Indexes {
+    pub(crate) pdq: SharedHammingIndex,
+    pub(crate) exact: [ExactIndex<String>; 3],
+    pub(crate) entries: RwLock<HashMap<i64, Entry>>,
+    /// Banks by id, refreshed on every sync (renames and ratios are not in
+    /// the change log; there are few banks).
+    pub(crate) banks: RwLock<HashMap<i64, Bank>>,
+    /// The last change-log entry applied; held while applying, so two syncs
+    /// never interleave.
+    applied: Mutex<i64>,
+}
+
+impl Indexes {
+    /// Reads every content from `store` and indexes it in bulk.
+    pub(crate) fn load(store: &dyn Store) -> Result<Self, Error> {
+        // Note the log position first: changes made while loading are
+        // replayed afterwards (replaying is idempotent).
+        let start = store.last_change()?;
+        let banks: HashMap<i64, Bank> = store.banks()?.into_iter().map(|b| (b.id, b)).collect();
+        let bank_ids: HashMap<String, i64> =
+            banks.values().map(|b| (b.name.to_string(), b.id)).collect();
+        let mut entries = HashMap::new();
+        let mut pdq = Vec::new();
+        let exact: [ExactIndex<String>; 3] = Default::default();
+        let mut after = 0;
+        loop {
+            let page = store.contents_after(None, after, PAGE)?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for content in &page {
+                let Some(&bank_id) = bank_ids.get(content.bank.as_str()) else {
+                    continue;
+                };
+                let entry = Entry::of(content, bank_id);
+                if let Some(code) = entry.pdq {
+                    pdq.push((content.id as u64, code));
+                }
+                for (i, value) in &entry.exact {
+                    exact[*i].insert(content.id as u64, value);
+                }
+                entries.insert(content.id, entry);
+            }
+        }
+        let indexes = Self {
+            pdq: SharedHammingIndex::new(HammingIndex::build(pdq)),
+            exact,
+            entries: RwLock::new(entries),
+            banks: RwLock::new(banks),
+            applied: Mutex::new(start),
+        };
+        indexes.sync(store)?;
+        Ok(indexes)
+    }
+
+    /// Applies every change logged since the last sync; returns how many.
+    pub(crate) fn sync(&self, store: &dyn Store) -> Result<usize, Error> {
+        let mut applied = self.applied.lock().unwrap_or_else(PoisonError::into_inner);
+        let banks: HashMap<i64, Bank> = store.banks()?.into_iter().map(|b| (b.id, b)).collect();
+        *self.banks.write().unwrap_or_else(PoisonError::into_inner) = banks;
+        let mut count = 0;
+        loop {
+            let changes = store.changes_after(*applied, PAGE)?;
+            let Some(last) = changes.last() else { break };
+            let last_seq = last.seq;
+            for change in &changes {
+                match change.kind {
+                    ChangeKind::Content { content_id } => {
+                        self.remove(content_id);
+                        if let Some(content) = store.content(content_id)? {
+                            self.insert(&content);
+                        }
+                    }
+                    ChangeKind::ContentDeleted { content_id } => self.remove(content_id),
+                    ChangeKind::BankDeleted { bank_id } => {
+                        let doomed: Vec<i64> = self
+                            .entries
+                            .read()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .iter()
+                            .filter(|(_, e)| e.bank_id == bank_id)
+                            .map(|(id, _)| *id)
+                            .collect();
+                        for id in doomed {
+                            self.remove(id);
+                        }
+                    }
+                }
+            }
+            count += changes.len();
+            *applied = last_seq;
+        }
+        Ok(count)
+    }
+
+    fn insert(&self, content: &Content) {
+        let banks = self.banks.read().unwrap_or_else(PoisonError::into_inner);
+        let Some(bank_id) = banks
+            .values()
+            .find(|b| b.name == content.bank)
+            .map(|b| b.id)
+        else {
+            return;
+        };
+        drop(banks);
+        let entry = Entry::of(content, bank_id);
+        if let Some(code) = entry.pdq {
+            self.pdq.insert(content.id as u64, code);
+        }
+        for (i, value) in &entry.exact {
+            self.exact[*i].insert(content.id as u64, value);
+        }
+        self.entries
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(content.id, entry);
+    }
+
+    fn remove(&self, content_id: i64) {
+        let entry = self
+            .entries
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&content_id);
+        let Some(entry) = entry else { return };
+        if let Some(code) = entry.pdq {
+            self.pdq.remove(content_id as u64, &code);
+        }
+        for (i, value) in &entry.exact {
+            self.exact[*i].remove(content_id as u64, value);
+        }
+    }
+}

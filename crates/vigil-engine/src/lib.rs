@@ -1,0 +1,346 @@
+//! Vigil's domain layer: banks of known content over a [`Store`], one
+//! in-memory index per signal type kept current from the store's change
+//! log, and lookups with HMA's semantics.
+//!
+//! The engine knows banks, contents and matches; it does not know HTTP,
+//! command lines or table layouts. Every write goes to the store first (one
+//! transaction), then the engine replays the change log into its indexes, so
+//! a change made by this process is visible to its next lookup, and one made
+//! by another process sharing the store is visible after the next
+//! [`Engine::sync`] (call it periodically; it only reads what is new).
+//!
+//! # Lookups, as HMA does them
+//!
+//! A lookup finds every indexed content whose signal is within the distance
+//! (PDQ: at most 31 bits by default; exact types: equal), keeps only enabled
+//! contents (`disable_until_ts` 1, or a time already past), draws one
+//! uniform number in [0, 1) (the "coinflip"; a seed makes it reproducible)
+//! and keeps the banks whose `enabled_ratio` is at least that number, then
+//! an optional list of banks. [`LookupOptions::bypass_enabled_ratio`] skips
+//! the coinflip (every bank, ratio 0 included).
+
+#![deny(missing_docs)]
+
+mod error;
+mod indexes;
+pub mod transfer;
+
+use std::sync::{Arc, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use vigil_index::{Code256, SignalIndex};
+use vigil_media::{HashOptions, MediaSignals};
+use vigil_signal::{Md5, PdqHash, Sha256};
+use vigil_store::{Bank, BankName, Content, ContentUpdate, NewContent, Signals, Store};
+
+pub use error::Error;
+use indexes::{EXACT_TYPES, Indexes};
+
+/// How a lookup filters its hits.
+#[derive(Debug, Clone, Default)]
+pub struct LookupOptions {
+    /// Largest PDQ distance that matches (default 31, the PDQ threshold).
+    pub max_distance: Option<u32>,
+    /// Skip the enabled-ratio coinflip: every bank takes part.
+    pub bypass_enabled_ratio: bool,
+    /// Also return disabled contents.
+    pub include_disabled: bool,
+    /// Seed for the coinflip, for reproducible lookups.
+    pub seed: Option<u64>,
+    /// Only these banks (all when `None`).
+    pub banks: Option<Vec<BankName>>,
+}
+
+/// One match of a lookup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Match {
+    /// The matching content.
+    pub content_id: i64,
+    /// Its bank.
+    pub bank: BankName,
+    /// The signal type that matched.
+    pub signal_type: String,
+    /// Hamming distance for PDQ, 0 for exact types.
+    pub distance: u32,
+}
+
+/// The engine: a store and its indexes.
+pub struct Engine {
+    store: Arc<dyn Store>,
+    indexes: Indexes,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+impl Engine {
+    /// Opens the engine over `store`, indexing every content in it.
+    pub fn open(store: Arc<dyn Store>) -> Result<Self, Error> {
+        let indexes = Indexes::load(&*store)?;
+        Ok(Self { store, indexes })
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &dyn Store {
+        &*self.store
+    }
+
+    /// Applies changes made through the store since the last sync (by this
+    /// or another process); returns how many.
+    pub fn sync(&self) -> Result<usize, Error> {
+        self.indexes.sync(&*self.store)
+    }
+
+    /// Number of contents indexed.
+    pub fn indexed(&self) -> usize {
+        self.indexes
+            .entries
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Creates a bank.
+    pub fn create_bank(
+        &self,
+        name: &BankName,
+        enabled_ratio: f64,
+        actor: &str,
+    ) -> Result<Bank, Error> {
+        let bank = self.store.create_bank(name, enabled_ratio, actor)?;
+        self.sync()?;
+        Ok(bank)
+    }
+
+    /// Renames a bank and/or changes its ratio.
+    pub fn update_bank(
+        &self,
+        name: &BankName,
+        new_name: Option<&BankName>,
+        enabled_ratio: Option<f64>,
+        actor: &str,
+    ) -> Result<Bank, Error> {
+        let bank = self
+            .store
+            .update_bank(name, new_name, enabled_ratio, actor)?;
+        self.sync()?;
+        Ok(bank)
+    }
+
+    /// Deletes a bank and its contents.
+    pub fn delete_bank(&self, name: &BankName, actor: &str) -> Result<bool, Error> {
+        let deleted = self.store.delete_bank(name, actor)?;
+        self.sync()?;
+        Ok(deleted)
+    }
+
+    /// Adds contents given by their signals (all or none).
+    pub fn add_contents(
+        &self,
+        bank: &BankName,
+        contents: &[NewContent],
+        actor: &str,
+    ) -> Result<Vec<i64>, Error> {
+        let ids = self.store.add_contents(bank, contents, actor)?;
+        self.sync()?;
+        Ok(ids)
+    }
+
+    /// Hashes `bytes` (a photo) and adds it with the labels, metadata and
+    /// note of `details` (whose signals are replaced by the computed ones);
+    /// returns the content id and the signals stored.
+    pub fn add_media(
+        &self,
+        bank: &BankName,
+        bytes: &[u8],
+        options: &HashOptions,
+        mut details: NewContent,
+        actor: &str,
+    ) -> Result<(i64, Signals), Error> {
+        details.signals = signals_of(&vigil_media::hash_media(bytes, options)?)?;
+        let ids = self.add_contents(bank, std::slice::from_ref(&details), actor)?;
+        Ok((ids[0], details.signals))
+    }
+
+    /// Changes a content's enabled state, note or labels.
+    pub fn update_content(
+        &self,
+        id: i64,
+        update: &ContentUpdate,
+        actor: &str,
+    ) -> Result<Option<Content>, Error> {
+        let content = self.store.update_content(id, update, actor)?;
+        self.sync()?;
+        Ok(content)
+    }
+
+    /// Deletes a content.
+    pub fn delete_content(&self, id: i64, actor: &str) -> Result<bool, Error> {
+        let deleted = self.store.delete_content(id, actor)?;
+        self.sync()?;
+        Ok(deleted)
+    }
+
+    /// Every content matching `value` of `signal_type`, filtered as HMA does
+    /// (see the crate docs), nearest first.
+    pub fn lookup(
+        &self,
+        signal_type: &str,
+        value: &str,
+        options: &LookupOptions,
+    ) -> Result<Vec<Match>, Error> {
+        let hits = match signal_type {
+            "pdq" => {
+                let hash: PdqHash = value
+                    .parse()
+                    .map_err(|e| Error::Invalid(format!("invalid pdq signal: {e}")))?;
+                let radius = options
+                    .max_distance
+                    .unwrap_or(PdqHash::DEFAULT_MATCH_DISTANCE);
+                self.indexes.pdq.search(&Code256::from(hash), radius)
+            }
+            exact => {
+                let Some(i) = EXACT_TYPES.iter().position(|t| *t == exact) else {
+                    return Err(Error::Invalid(format!("no such signal type {exact:?}")));
+                };
+                let normalised = normalise_exact(exact, value)?;
+                self.indexes.exact[i].search(&normalised, 0)
+            }
+        };
+        let coinflip = if options.bypass_enabled_ratio {
+            0.0
+        } else {
+            coinflip(options.seed)
+        };
+        let time = now();
+        let entries = self
+            .indexes
+            .entries
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let banks = self
+            .indexes
+            .banks
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut matches = Vec::new();
+        for hit in hits {
+            let content_id = hit.id as i64;
+            let Some(entry) = entries.get(&content_id) else {
+                continue;
+            };
+            let enabled = entry.disable_until_ts == 1
+                || (entry.disable_until_ts > 1 && entry.disable_until_ts <= time);
+            if !enabled && !options.include_disabled {
+                continue;
+            }
+            let Some(bank) = banks.get(&entry.bank_id) else {
+                continue;
+            };
+            if bank.enabled_ratio < coinflip {
+                continue;
+            }
+            if options
+                .banks
+                .as_ref()
+                .is_some_and(|only| !only.contains(&bank.name))
+            {
+                continue;
+            }
+            matches.push(Match {
+                content_id,
+                bank: bank.name.clone(),
+                signal_type: signal_type.to_owned(),
+                distance: hit.distance,
+            });
+        }
+        Ok(matches)
+    }
+
+    /// Looks up every signal of `signals` and returns all matches, by
+    /// signal type then distance.
+    pub fn lookup_all(
+        &self,
+        signals: &Signals,
+        options: &LookupOptions,
+    ) -> Result<Vec<Match>, Error> {
+        let mut all = Vec::new();
+        for (signal_type, value) in signals.iter() {
+            all.extend(self.lookup(signal_type, value, options)?);
+        }
+        Ok(all)
+    }
+
+    /// The distance between two signals of one type (PDQ: Hamming distance;
+    /// exact types: 0 when equal, else `None`).
+    pub fn compare(signal_type: &str, a: &str, b: &str) -> Result<Option<u32>, Error> {
+        match signal_type {
+            "pdq" => {
+                let parse = |v: &str| {
+                    v.parse::<PdqHash>()
+                        .map_err(|e| Error::Invalid(format!("invalid pdq signal: {e}")))
+                };
+                Ok(Some(parse(a)?.distance(&parse(b)?)))
+            }
+            exact if EXACT_TYPES.contains(&exact) => {
+                Ok((normalise_exact(exact, a)? == normalise_exact(exact, b)?).then_some(0))
+            }
+            other => Err(Error::Invalid(format!("no such signal type {other:?}"))),
+        }
+    }
+}
+
+/// The signals of hashed media: MD5 and SHA-256 always, PDQ when its quality
+/// is at least [`PdqHash::MIN_TRUSTED_QUALITY`] (below that its bits are
+/// noise, and HMA returns no PDQ either).
+pub fn signals_of(media: &MediaSignals) -> Result<Signals, Error> {
+    let mut signals = Signals::default();
+    if media.pdq.quality >= PdqHash::MIN_TRUSTED_QUALITY {
+        signals.insert("pdq", &media.pdq.hash.to_string())?;
+    }
+    signals.insert("md5", &media.exact.md5.to_string())?;
+    signals.insert("sha256", &media.exact.sha256.to_string())?;
+    Ok(signals)
+}
+
+fn normalise_exact(signal_type: &str, value: &str) -> Result<String, Error> {
+    let invalid =
+        |e: vigil_signal::Error| Error::Invalid(format!("invalid {signal_type} signal: {e}"));
+    match signal_type {
+        "sha256" => value
+            .trim()
+            .parse::<Sha256>()
+            .map(|v| v.to_string())
+            .map_err(invalid),
+        _ => value
+            .trim()
+            .parse::<Md5>()
+            .map(|v| v.to_string())
+            .map_err(invalid),
+    }
+}
+
+/// A uniform draw in [0, 1): from `seed` when given (SplitMix64), else
+/// from the clock.
+fn coinflip(seed: Option<u64>) -> f64 {
+    let seed = seed.unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    });
+    let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
