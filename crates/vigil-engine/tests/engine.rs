@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use vigil_engine::transfer::{self, Format};
 use vigil_engine::{Engine, Error, LookupOptions};
-use vigil_store::{BankName, ContentUpdate, NewContent, SqliteStore, Store};
+use vigil_store::{BankName, ContentUpdate, NewContent, SqliteStore};
 
 const PDQ: &str = "d8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22";
 /// Six bits away from `PDQ` (the PyPI hash of the same photo).
