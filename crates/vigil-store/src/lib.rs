@@ -85,6 +85,9 @@ pub trait Store: Send + Sync {
         actor: &str,
     ) -> Result<Vec<i64>, Error>;
 
+    /// Number of contents in a bank.
+    fn count_contents(&self, bank: &BankName) -> Result<u64, Error>;
+
     /// One content by id.
     fn content(&self, id: i64) -> Result<Option<Content>, Error>;
 

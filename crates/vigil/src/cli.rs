@@ -25,8 +25,25 @@ use crate::env_vars;
     max_term_width = 100
 )]
 pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+/// Where banks are kept.
+#[derive(Debug, Args)]
+pub(crate) struct StoreArgs {
+    /// Folder of the embedded store (SQLite, one file: vigil.db), created
+    /// if missing.
+    #[arg(long, global = true, value_name = "DIR", default_value = "vigil-data", env = env_vars::VIGIL_DATA_DIR)]
+    pub(crate) data_dir: PathBuf,
+
+    /// A PostgreSQL database instead of the embedded store, for several
+    /// nodes sharing one store: postgres://user@host:port/database.
+    #[arg(long, global = true, value_name = "URL", env = env_vars::VIGIL_DATABASE)]
+    pub(crate) database: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -52,9 +69,139 @@ pub(crate) enum Command {
     ///
     ///   vigil hash --pdq-mode reference-cli suspect.png
     Hash(HashArgs),
+    /// Manage banks: named collections of known content.
+    #[command(subcommand)]
+    Bank(BankCommand),
+    /// Import contents (signals with labels) into a bank, all or nothing.
+    ///
+    /// Formats: JSON Lines (`{"signals": {"pdq": "…"}, "labels": {…},
+    /// "metadata": {…}, "note": "…"}` per line; what `vigil export` writes),
+    /// CSV (a header naming columns among pdq, md5, sha256, video_md5,
+    /// entity, behaviour, tier, source, tags, content_id, content_uri, note)
+    /// and HMA's local_file (`<signal_type> <signal>` per line). A bad line
+    /// aborts the import, names the line, and leaves the store unchanged.
+    ///
+    ///   vigil import KNOWN_BANK shared-hashes.jsonl
+    ///
+    ///   vigil import --format local-file KNOWN_BANK hma-export.txt
+    Import(ImportArgs),
+    /// Write every content of a bank to stdout (streamed).
+    Export(ExportArgs),
+    /// Hash files and look them up in the banks: one JSON line per file with
+    /// every match (bank, content id, labels, signal type, distance).
+    ///
+    /// Exit status 1 if any file could not be hashed. Matching follows
+    /// HMA's rules: enabled contents only, and each bank takes part in the
+    /// share of lookups its enabled ratio says (--bypass-enabled-ratio for
+    /// all banks).
+    ///
+    ///   vigil match upload.jpg
+    Match(MatchArgs),
     /// Measure Vigil's speed and compare it with the reference tools.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BankCommand {
+    /// Create a bank (name in UPPER_SNAKE, as HMA requires).
+    Create {
+        /// The bank's name.
+        name: String,
+        /// Share of lookups the bank takes part in (0 to 1).
+        #[arg(long, default_value_t = 1.0)]
+        enabled_ratio: f64,
+    },
+    /// List banks, one JSON line each.
+    List,
+    /// Show one bank with its number of contents.
+    Show {
+        /// The bank's name.
+        name: String,
+    },
+    /// Rename a bank.
+    Rename {
+        /// The current name.
+        name: String,
+        /// The new name.
+        new_name: String,
+    },
+    /// Delete a bank and all of its contents.
+    Delete {
+        /// The bank's name.
+        name: String,
+    },
+    /// Hash files and add each to a bank, with labels.
+    ///
+    ///   vigil bank add KNOWN_BANK poster.jpg --label tier=promotional --label entity="Example Group"
+    Add(BankAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BankAddArgs {
+    /// The bank.
+    pub(crate) bank: String,
+    /// Files or directories to add.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// A label as key=value (entity, behaviour, tier, source, tag); repeat
+    /// for several.
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub(crate) labels: Vec<String>,
+    /// A note (at most 255 characters) stored with each content.
+    #[arg(long)]
+    pub(crate) note: Option<String>,
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
+}
+
+/// File formats for import and export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FileFormat {
+    /// One JSON object per line.
+    Jsonl,
+    /// Comma-separated values with a header.
+    Csv,
+    /// HMA's `<signal_type> <signal>` lines.
+    LocalFile,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// The bank to import into (it must exist).
+    pub(crate) bank: String,
+    /// The file to import.
+    pub(crate) file: PathBuf,
+    /// The file's format [default: from its extension: .jsonl, .csv, .txt].
+    #[arg(long, value_enum)]
+    pub(crate) format: Option<FileFormat>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// The bank to export.
+    pub(crate) bank: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FileFormat::Jsonl)]
+    pub(crate) format: FileFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MatchArgs {
+    /// Files or directories to match.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Largest PDQ distance that counts as a match.
+    #[arg(long, default_value_t = 31, value_parser = clap::value_parser!(u32).range(0..=256))]
+    pub(crate) max_distance: u32,
+    /// Let every bank take part, whatever its enabled ratio.
+    #[arg(long)]
+    pub(crate) bypass_enabled_ratio: bool,
+    /// Only these banks (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) banks: Vec<String>,
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
 }
 
 #[derive(Debug, Args)]

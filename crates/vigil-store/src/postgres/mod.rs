@@ -366,6 +366,17 @@ impl Store for PostgresStore {
         })
     }
 
+    fn count_contents(&self, bank: &BankName) -> Result<u64, Error> {
+        let count: i64 = self
+            .lock()
+            .query_one(
+                "SELECT COUNT(*) FROM content c JOIN bank b ON b.id = c.bank_id WHERE b.name = $1",
+                &[&bank.as_str()],
+            )?
+            .get(0);
+        Ok(count as u64)
+    }
+
     fn content(&self, id: i64) -> Result<Option<Content>, Error> {
         Ok(load_contents(&mut *self.lock(), "c.id = $1", &[&id])?.pop())
     }

@@ -397,6 +397,15 @@ impl Store for SqliteStore {
         Ok(ids)
     }
 
+    fn count_contents(&self, bank: &BankName) -> Result<u64, Error> {
+        let count: i64 = self.lock().query_row(
+            "SELECT COUNT(*) FROM content c JOIN bank b ON b.id = c.bank_id WHERE b.name = ?1",
+            [bank.as_str()],
+            |row| row.get(0),
+        )?;
+        Ok(count as u64)
+    }
+
     fn content(&self, id: i64) -> Result<Option<Content>, Error> {
         Ok(load_contents(&self.lock(), "c.id = ?1", &[&id])?.pop())
     }

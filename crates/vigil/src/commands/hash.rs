@@ -223,21 +223,57 @@ fn hash_input(input: &Input, options: &HashOptions) -> HashLine {
 
 fn hash_file(path: &Path, options: &HashOptions) -> HashLine {
     let shown = path.to_string_lossy().into_owned();
-    let ingested =
-        match open_regular(path).and_then(|file| ingest(file, options.limits.max_file_bytes)) {
-            Ok(ingested) => ingested,
-            Err(error) => return HashLine::failed(shown, &MediaError::Io(error), None),
-        };
+    match hash_path(path, options) {
+        Ok((len, signals)) => HashLine::hashed(shown, len, &signals),
+        Err(failure) => HashLine::failed(shown, &failure.error, failure.read),
+    }
+}
+
+/// Why a file has no signals, and what is known of it anyway.
+#[derive(Debug)]
+pub(crate) struct HashFailure {
+    pub(crate) error: MediaError,
+    /// Size and exact digests, when the file could be read.
+    pub(crate) read: Option<(u64, vigil_signal::ExactDigests)>,
+}
+
+/// Reads and hashes one file: its size and signals, or why not.
+pub(crate) fn hash_path(
+    path: &Path,
+    options: &HashOptions,
+) -> Result<(u64, MediaSignals), HashFailure> {
+    let ingested = open_regular(path)
+        .and_then(|file| ingest(file, options.limits.max_file_bytes))
+        .map_err(|error| HashFailure {
+            error: MediaError::Io(error),
+            read: None,
+        })?;
     match hash_ingested(&ingested, options) {
         Ok(signals) => {
-            tracing::debug!(path = %shown, pdq = %signals.pdq.hash, quality = signals.pdq.quality, "hashed");
-            HashLine::hashed(shown, ingested.len, &signals)
+            tracing::debug!(path = %path.display(), pdq = %signals.pdq.hash, quality = signals.pdq.quality, "hashed");
+            Ok((ingested.len, signals))
         }
         Err(error) => {
-            tracing::debug!(path = %shown, %error, "not hashed");
-            HashLine::failed(shown, &error, Some((ingested.len, ingested.digests)))
+            tracing::debug!(path = %path.display(), %error, "not hashed");
+            Err(HashFailure {
+                error,
+                read: Some((ingested.len, ingested.digests)),
+            })
         }
     }
+}
+
+/// Every file under `paths`, in the order `vigil hash` uses, or the error
+/// that kept a path from being listed.
+pub(crate) fn list_files(paths: &[PathBuf]) -> Vec<Result<PathBuf, (String, std::io::Error)>> {
+    collect_inputs(paths)
+        .0
+        .into_iter()
+        .map(|input| match input {
+            Input::File(path) => Ok(path),
+            Input::Unlistable(path, error) => Err((path, error)),
+        })
+        .collect()
 }
 
 /// Opens `path` if it is a regular file: a FIFO or a device such as

@@ -1,21 +1,78 @@
 //! One module per command. `run` resolves clap arguments into plain
 //! settings once, then dispatches.
 
+mod bank;
 mod bench_hash;
 mod bench_images;
 mod bench_index;
 mod bench_support;
 mod hash;
+mod match_files;
+mod store_access;
+mod transfer;
 
 use vigil_media::{HashOptions, Limits};
 use vigil_signal::PdqMode;
 
 use crate::ExitStatus;
-use crate::cli::{BenchCommand, Cli, Command, LimitArgs, PdqModeArg, WorkerArgs};
+use crate::cli::{BankCommand, BenchCommand, Cli, Command, LimitArgs, PdqModeArg, WorkerArgs};
 
 /// Runs the parsed command line.
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    let store = store_access::StoreSettings {
+        data_dir: cli.store.data_dir,
+        database: cli.store.database,
+    };
+    let stdout = || std::io::stdout().lock();
     match cli.command {
+        Command::Bank(command) => {
+            let action = match command {
+                BankCommand::Create {
+                    name,
+                    enabled_ratio,
+                } => bank::BankAction::Create {
+                    name,
+                    enabled_ratio,
+                },
+                BankCommand::List => bank::BankAction::List,
+                BankCommand::Show { name } => bank::BankAction::Show { name },
+                BankCommand::Rename { name, new_name } => {
+                    bank::BankAction::Rename { name, new_name }
+                }
+                BankCommand::Delete { name } => bank::BankAction::Delete { name },
+                BankCommand::Add(args) => bank::BankAction::Add(bank::AddSettings {
+                    options: HashOptions {
+                        limits: limits(&args.limits),
+                        ..HashOptions::default()
+                    },
+                    bank: args.bank,
+                    paths: args.paths,
+                    labels: args.labels,
+                    note: args.note,
+                }),
+            };
+            bank::run(&store, action, stdout())
+        }
+        Command::Import(args) => {
+            transfer::import(&store, &args.bank, &args.file, args.format, stdout())
+        }
+        Command::Export(args) => transfer::export(&store, &args.bank, args.format, stdout()),
+        Command::Match(args) => {
+            let settings = match_files::MatchSettings {
+                lookup: vigil_engine::LookupOptions {
+                    max_distance: Some(args.max_distance),
+                    bypass_enabled_ratio: args.bypass_enabled_ratio,
+                    ..Default::default()
+                },
+                banks: args.banks,
+                options: HashOptions {
+                    limits: limits(&args.limits),
+                    ..HashOptions::default()
+                },
+                paths: args.paths,
+            };
+            match_files::run(&store, &settings, stdout())
+        }
         Command::Hash(args) => {
             let settings = hash::HashSettings {
                 options: HashOptions {

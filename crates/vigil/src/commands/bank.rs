@@ -1,0 +1,145 @@
+//! `vigil bank …`: create, list, show, rename, delete, and add files.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+use serde_json::json;
+use vigil_media::HashOptions;
+use vigil_store::{Labels, NewContent};
+
+use super::hash::{hash_path, list_files};
+use super::store_access::{ACTOR, StoreSettings, bank_name};
+use crate::ExitStatus;
+
+/// A bank command with resolved arguments.
+#[derive(Debug, Clone)]
+pub(crate) enum BankAction {
+    Create { name: String, enabled_ratio: f64 },
+    List,
+    Show { name: String },
+    Rename { name: String, new_name: String },
+    Delete { name: String },
+    Add(AddSettings),
+}
+
+/// Resolved settings for `vigil bank add`.
+#[derive(Debug, Clone)]
+pub(crate) struct AddSettings {
+    pub(crate) bank: String,
+    pub(crate) paths: Vec<PathBuf>,
+    pub(crate) labels: Vec<String>,
+    pub(crate) note: Option<String>,
+    pub(crate) options: HashOptions,
+}
+
+pub(crate) fn run(
+    store: &StoreSettings,
+    action: BankAction,
+    mut out: impl Write,
+) -> anyhow::Result<ExitStatus> {
+    match action {
+        BankAction::Create {
+            name,
+            enabled_ratio,
+        } => {
+            let bank = store
+                .open()?
+                .create_bank(&bank_name(&name)?, enabled_ratio, ACTOR)?;
+            writeln!(out, "{}", serde_json::to_string(&bank)?)?;
+        }
+        BankAction::List => {
+            for bank in store.open()?.banks()? {
+                writeln!(out, "{}", serde_json::to_string(&bank)?)?;
+            }
+        }
+        BankAction::Show { name } => {
+            let store = store.open()?;
+            let name = bank_name(&name)?;
+            let bank = store
+                .bank(&name)?
+                .ok_or_else(|| vigil_store::Error::BankNotFound(name.to_string()))?;
+            let contents = store.count_contents(&name)?;
+            writeln!(
+                out,
+                "{}",
+                json!({ "id": bank.id, "name": bank.name, "enabled_ratio": bank.enabled_ratio, "contents": contents })
+            )?;
+        }
+        BankAction::Rename { name, new_name } => {
+            let bank = store.open()?.update_bank(
+                &bank_name(&name)?,
+                Some(&bank_name(&new_name)?),
+                None,
+                ACTOR,
+            )?;
+            writeln!(out, "{}", serde_json::to_string(&bank)?)?;
+        }
+        BankAction::Delete { name } => {
+            let deleted = store.open()?.delete_bank(&bank_name(&name)?, ACTOR)?;
+            writeln!(out, "{}", json!({ "bank": name, "deleted": deleted }))?;
+        }
+        BankAction::Add(settings) => return add(store, &settings, out),
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Hashes each file and adds it to the bank; one JSON line per file.
+fn add(
+    store: &StoreSettings,
+    settings: &AddSettings,
+    mut out: impl Write,
+) -> anyhow::Result<ExitStatus> {
+    let mut labels = Labels::default();
+    for label in &settings.labels {
+        let (key, value) = label.split_once('=').ok_or_else(|| {
+            anyhow::anyhow!("label {label:?} must be key=value, e.g. tier=crisis")
+        })?;
+        labels.set(key.trim(), value)?;
+    }
+    let bank = bank_name(&settings.bank)?;
+    let store = store.open()?;
+    if store.bank(&bank)?.is_none() {
+        anyhow::bail!("bank {bank} not found; create it with `vigil bank create {bank}`");
+    }
+    let hashed: Vec<_> = list_files(&settings.paths)
+        .into_par_iter()
+        .map(|file| match file {
+            Ok(path) => {
+                let result = hash_path(&path, &settings.options);
+                (
+                    path.to_string_lossy().into_owned(),
+                    result.map_err(|f| f.error.to_string()),
+                )
+            }
+            Err((path, error)) => (path, Err(format!("cannot read the file: {error}"))),
+        })
+        .collect();
+    let mut failed = false;
+    for (path, result) in hashed {
+        let line = match result.map_err(anyhow::Error::msg).and_then(|(_, media)| {
+            let content = NewContent {
+                signals: vigil_engine::signals_of(&media)?,
+                labels: labels.clone(),
+                note: settings.note.clone(),
+                ..NewContent::default()
+            };
+            let id = store.add_contents(&bank, std::slice::from_ref(&content), ACTOR)?[0];
+            Ok((id, content.signals))
+        }) {
+            Ok((id, signals)) => {
+                json!({ "path": path, "bank": bank, "id": id, "signals": signals })
+            }
+            Err(error) => {
+                failed = true;
+                json!({ "path": path, "error": format!("{error:#}") })
+            }
+        };
+        writeln!(out, "{line}")?;
+    }
+    Ok(if failed {
+        ExitStatus::InputsFailed
+    } else {
+        ExitStatus::Success
+    })
+}

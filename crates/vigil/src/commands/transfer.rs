@@ -1,0 +1,67 @@
+//! `vigil import` and `vigil export`.
+
+use std::io::{BufReader, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use serde_json::json;
+use vigil_engine::transfer::{self, Format};
+
+use super::store_access::{ACTOR, StoreSettings, bank_name};
+use crate::ExitStatus;
+use crate::cli::FileFormat;
+
+fn format(format: FileFormat) -> Format {
+    match format {
+        FileFormat::Jsonl => Format::JsonLines,
+        FileFormat::Csv => Format::Csv,
+        FileFormat::LocalFile => Format::LocalFile,
+    }
+}
+
+/// Imports `file` into `bank` in one transaction.
+pub(crate) fn import(
+    store: &StoreSettings,
+    bank: &str,
+    file: &PathBuf,
+    chosen: Option<FileFormat>,
+    mut out: impl Write,
+) -> anyhow::Result<ExitStatus> {
+    let bank = bank_name(bank)?;
+    let file_format = match chosen {
+        Some(chosen) => format(chosen),
+        None => Format::from_file_name(&file.to_string_lossy()).with_context(|| {
+            format!("cannot tell the format of {} from its name: pass --format jsonl, csv or local-file", file.display())
+        })?,
+    };
+    let input =
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let contents = transfer::parse(BufReader::new(input), file_format)
+        .with_context(|| format!("nothing imported from {}", file.display()))?;
+    let store = store.open()?;
+    let ids = store
+        .add_contents(&bank, &contents, ACTOR)
+        .context("nothing imported")?;
+    writeln!(
+        out,
+        "{}",
+        json!({ "bank": bank, "imported": ids.len(), "first_id": ids.first(), "last_id": ids.last() })
+    )?;
+    Ok(ExitStatus::Success)
+}
+
+/// Streams every content of `bank` to `out`.
+pub(crate) fn export(
+    store: &StoreSettings,
+    bank: &str,
+    chosen: FileFormat,
+    out: impl Write,
+) -> anyhow::Result<ExitStatus> {
+    let bank = bank_name(bank)?;
+    let store = store.open()?;
+    if store.bank(&bank)?.is_none() {
+        anyhow::bail!("bank {bank} not found");
+    }
+    transfer::export(&*store, &bank, format(chosen), out)?;
+    Ok(ExitStatus::Success)
+}
