@@ -65,6 +65,23 @@ pub struct Match {
     pub distance: u32,
 }
 
+/// Stops [`Engine::follow`]'s thread when dropped.
+#[derive(Debug)]
+pub struct Follower {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
+            let _ = thread.join();
+        }
+    }
+}
+
 /// The engine: a store and its indexes.
 pub struct Engine {
     store: Arc<dyn Store>,
@@ -99,6 +116,28 @@ impl Engine {
     /// or another process); returns how many.
     pub fn sync(&self) -> Result<usize, Error> {
         self.indexes.sync(&*self.store)
+    }
+
+    /// Keeps this engine current with changes other processes make to a
+    /// shared store: a background thread calls [`Engine::sync`] every
+    /// `every` (sync failures are logged by the caller-visible return of
+    /// the next explicit sync, and retried). Dropping the returned handle
+    /// stops the thread.
+    pub fn follow(self: &Arc<Self>, every: std::time::Duration) -> Follower {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (engine, flag) = (Arc::clone(self), Arc::clone(&stop));
+        let thread = std::thread::Builder::new()
+            .name("vigil-follower".to_owned())
+            .spawn(move || {
+                while !flag.load(std::sync::atomic::Ordering::Acquire) {
+                    // A failed sync (e.g. the database restarting) is retried
+                    // on the next tick; nothing is lost, the log is replayed.
+                    let _ = engine.sync();
+                    std::thread::park_timeout(every);
+                }
+            })
+            .ok();
+        Follower { stop, thread }
     }
 
     /// Number of contents indexed.

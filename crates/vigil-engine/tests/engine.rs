@@ -268,6 +268,58 @@ fn another_process_sees_changes_after_sync() {
 }
 
 #[test]
+fn a_follower_reflects_other_writers_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vigil.db");
+    let writer = Engine::open(Arc::new(SqliteStore::open(&path).unwrap())).unwrap();
+    let reader = Arc::new(Engine::open(Arc::new(SqliteStore::open(&path).unwrap())).unwrap());
+    let _follower = reader.follow(std::time::Duration::from_millis(100));
+    writer.create_bank(&bank("LIVE"), 1.0, "t").unwrap();
+    let id = writer
+        .add_contents(&bank("LIVE"), &[content(PDQ, None)], "t")
+        .unwrap()[0];
+    let visible = |expected: bool| {
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_secs(1) {
+            let found = !reader
+                .lookup("pdq", PDQ, &LookupOptions::default())
+                .unwrap()
+                .is_empty();
+            if found == expected {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        false
+    };
+    assert!(visible(true), "an addition was not seen within a second");
+    writer
+        .update_content(
+            id,
+            &ContentUpdate {
+                disable_until_ts: Some(0),
+                ..Default::default()
+            },
+            "t",
+        )
+        .unwrap();
+    assert!(visible(false), "disabling was not seen within a second");
+    writer
+        .update_content(
+            id,
+            &ContentUpdate {
+                disable_until_ts: Some(1),
+                ..Default::default()
+            },
+            "t",
+        )
+        .unwrap();
+    assert!(visible(true));
+    writer.delete_content(id, "t").unwrap();
+    assert!(visible(false), "a deletion was not seen within a second");
+}
+
+#[test]
 fn imports_are_all_or_nothing_and_name_the_bad_line() {
     let jsonl = format!(
         "{{\"signals\":{{\"pdq\":\"{PDQ}\"}},\"labels\":{{\"tier\":\"crisis\",\"tags\":[\"a\"]}},\"note\":\"n\"}}\n\n{{\"signals\":{{\"md5\":\"{MD5}\"}}}}\n"

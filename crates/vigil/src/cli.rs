@@ -111,6 +111,9 @@ pub(crate) enum BankCommand {
         /// Share of lookups the bank takes part in (0 to 1).
         #[arg(long, default_value_t = 1.0)]
         enabled_ratio: f64,
+        /// Succeed without change if the bank already exists.
+        #[arg(long)]
+        exist_ok: bool,
     },
     /// List banks, one JSON line each.
     List,
@@ -294,6 +297,21 @@ pub(crate) enum BenchCommand {
     ///
     ///   cargo run --release -p vigil -- bench index --size 10M --radius 31
     Index(BenchIndexArgs),
+    /// Time importing PDQ signals with labels into a fresh store, then
+    /// opening the engine over it (store → indexes). Prints one JSON object.
+    ///
+    ///   cargo run --release -p vigil -- bench import --size 1M
+    ///
+    /// Uses a temporary SQLite store unless --database names a PostgreSQL
+    /// database (whose banks it then adds to).
+    Import(BenchImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchImportArgs {
+    /// Contents to import (suffixes k and M allowed).
+    #[arg(long, default_value = "1M", value_parser = parse_count)]
+    pub(crate) size: usize,
 }
 
 #[derive(Debug, Args)]

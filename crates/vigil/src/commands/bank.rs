@@ -15,11 +15,22 @@ use crate::ExitStatus;
 /// A bank command with resolved arguments.
 #[derive(Debug, Clone)]
 pub(crate) enum BankAction {
-    Create { name: String, enabled_ratio: f64 },
+    Create {
+        name: String,
+        enabled_ratio: f64,
+        exist_ok: bool,
+    },
     List,
-    Show { name: String },
-    Rename { name: String, new_name: String },
-    Delete { name: String },
+    Show {
+        name: String,
+    },
+    Rename {
+        name: String,
+        new_name: String,
+    },
+    Delete {
+        name: String,
+    },
     Add(AddSettings),
 }
 
@@ -42,10 +53,14 @@ pub(crate) fn run(
         BankAction::Create {
             name,
             enabled_ratio,
+            exist_ok,
         } => {
-            let bank = store
-                .open()?
-                .create_bank(&bank_name(&name)?, enabled_ratio, ACTOR)?;
+            let store = store.open()?;
+            let name = bank_name(&name)?;
+            let bank = match store.create_bank(&name, enabled_ratio, ACTOR) {
+                Err(vigil_store::Error::BankExists(_)) if exist_ok => store.bank(&name)?,
+                other => Some(other?),
+            };
             writeln!(out, "{}", serde_json::to_string(&bank)?)?;
         }
         BankAction::List => {

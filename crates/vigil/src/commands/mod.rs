@@ -4,6 +4,7 @@
 mod bank;
 mod bench_hash;
 mod bench_images;
+mod bench_import;
 mod bench_index;
 mod bench_support;
 mod hash;
@@ -30,9 +31,11 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 BankCommand::Create {
                     name,
                     enabled_ratio,
+                    exist_ok,
                 } => bank::BankAction::Create {
                     name,
                     enabled_ratio,
+                    exist_ok,
                 },
                 BankCommand::List => bank::BankAction::List,
                 BankCommand::Show { name } => bank::BankAction::Show { name },
@@ -100,6 +103,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 threads: threads(&args.workers),
             };
             bench_hash::run(&settings, std::io::stdout().lock())
+        }
+        Command::Bench(BenchCommand::Import(args)) => {
+            bench_import::run(&store, args.size, stdout())
         }
         Command::Bench(BenchCommand::Index(args)) => {
             let settings = bench_index::BenchIndexSettings {

@@ -1,0 +1,94 @@
+//! `vigil bench import`: import speed and engine start-up over a store.
+
+use std::io::{BufReader, Write};
+use std::time::Instant;
+
+use anyhow::Context;
+use serde_json::json;
+use vigil_engine::transfer::{self, Format};
+use vigil_engine::{Engine, LookupOptions};
+use vigil_signal::PdqHash;
+use vigil_store::BankName;
+
+use super::bench_support::{SplitMix, process_memory_bytes};
+use super::store_access::{ACTOR, StoreSettings};
+use crate::ExitStatus;
+
+pub(crate) fn run(
+    store: &StoreSettings,
+    size: usize,
+    mut out: impl Write,
+) -> anyhow::Result<ExitStatus> {
+    let scratch = tempfile::tempdir().context("cannot create a temporary folder")?;
+    let settings = StoreSettings {
+        data_dir: scratch.path().join("data"),
+        database: store.database.clone(),
+    };
+    let file = scratch.path().join("import.jsonl");
+    eprintln!("writing {size} contents to {}…", file.display());
+    let mut rng = SplitMix(7);
+    let mut first_pdq = None;
+    {
+        let mut writer = std::io::BufWriter::new(std::fs::File::create(&file)?);
+        for i in 0..size {
+            let pdq = PdqHash([rng.next(), rng.next(), rng.next(), rng.next()]);
+            first_pdq.get_or_insert(pdq);
+            let tier = ["threat-to-life", "crisis", "designated", "promotional"][i % 4];
+            writeln!(
+                writer,
+                "{{\"signals\":{{\"pdq\":\"{pdq}\"}},\"labels\":{{\"entity\":\"Example Group {}\",\"behaviour\":\"glorification\",\"tier\":\"{tier}\",\"tags\":[\"synthetic\"]}},\"metadata\":{{\"content_id\":\"item-{i}\"}}}}",
+                i % 50
+            )?;
+        }
+        writer.flush()?;
+    }
+    let bytes = std::fs::metadata(&file)?.len();
+    let target = settings.open()?;
+    let bank: BankName = format!("BENCH_IMPORT_{}", std::process::id()).parse()?;
+    target.create_bank(&bank, 1.0, ACTOR)?;
+
+    eprintln!("importing…");
+    let started = Instant::now();
+    let contents = transfer::parse(
+        BufReader::new(std::fs::File::open(&file)?),
+        Format::JsonLines,
+    )?;
+    let parse_seconds = started.elapsed().as_secs_f64();
+    let ids = target.add_contents(&bank, &contents, ACTOR)?;
+    let import_seconds = started.elapsed().as_secs_f64();
+    drop(contents);
+    drop(target);
+
+    eprintln!("opening the engine…");
+    let rss_before = process_memory_bytes("VmRSS");
+    let started = Instant::now();
+    let engine = Engine::open(settings.open()?)?;
+    let start_seconds = started.elapsed().as_secs_f64();
+    let found = first_pdq
+        .map(|pdq| engine.lookup("pdq", &pdq.to_string(), &LookupOptions::default()))
+        .transpose()?
+        .is_some_and(|matches| matches.iter().any(|m| m.content_id == ids[0]));
+    let indexed = engine.indexed();
+    if settings.database.is_some() {
+        engine.delete_bank(&bank, ACTOR)?;
+    }
+    let report = json!({
+        "contents": size,
+        "store": if settings.database.is_some() { "postgres" } else { "sqlite" },
+        "file_bytes": bytes,
+        "parse_seconds": parse_seconds,
+        "import_seconds": import_seconds,
+        "imports_per_second": size as f64 / import_seconds,
+        "engine_start_seconds": start_seconds,
+        "indexed": indexed,
+        "first_content_found": found,
+        "rss_growth_bytes": process_memory_bytes("VmRSS").zip(rss_before).map(|(a, b)| a.saturating_sub(b)),
+        "debug_build": cfg!(debug_assertions),
+    });
+    writeln!(out, "{report}")?;
+    Ok(if found {
+        ExitStatus::Success
+    } else {
+        ExitStatus::InputsFailed
+    })
+}
