@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError, RwLock};
 
 use vigil_index::{Code256, ExactIndex, HammingIndex, SharedHammingIndex, SignalIndex};
-use vigil_store::{Bank, ChangeKind, Content, Store};
+use vigil_store::{Bank, ChangeKind, Content, Signals, Store};
 
 use crate::Error;
 
@@ -26,16 +26,16 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
-    fn of(content: &Content, bank_id: i64) -> Self {
+    fn new(signals: &Signals, bank_id: i64, disable_until_ts: i64) -> Self {
         let exact = EXACT_TYPES
             .iter()
             .enumerate()
-            .filter_map(|(i, t)| content.fields.signals.get(t).map(|v| (i, v.to_owned())))
+            .filter_map(|(i, t)| signals.get(t).map(|v| (i, v.to_owned())))
             .collect();
         Self {
             bank_id,
-            disable_until_ts: content.disable_until_ts,
-            pdq: content.fields.signals.pdq().map(Code256::from),
+            disable_until_ts,
+            pdq: signals.pdq().map(Code256::from),
             exact,
         }
     }
@@ -60,21 +60,16 @@ impl Indexes {
         // replayed afterwards (replaying is idempotent).
         let start = store.last_change()?;
         let banks: HashMap<i64, Bank> = store.banks()?.into_iter().map(|b| (b.id, b)).collect();
-        let bank_ids: HashMap<String, i64> =
-            banks.values().map(|b| (b.name.to_string(), b.id)).collect();
         let mut entries = HashMap::new();
         let mut pdq = Vec::new();
         let exact: [ExactIndex<String>; 3] = Default::default();
         let mut after = 0;
         loop {
-            let page = store.contents_after(None, after, PAGE)?;
+            let page = store.indexed_after(after, PAGE)?;
             let Some(last) = page.last() else { break };
             after = last.id;
             for content in &page {
-                let Some(&bank_id) = bank_ids.get(content.bank.as_str()) else {
-                    continue;
-                };
-                let entry = Entry::of(content, bank_id);
+                let entry = Entry::new(&content.signals, content.bank_id, content.disable_until_ts);
                 if let Some(code) = entry.pdq {
                     pdq.push((content.id as u64, code));
                 }
@@ -145,7 +140,7 @@ impl Indexes {
             return;
         };
         drop(banks);
-        let entry = Entry::of(content, bank_id);
+        let entry = Entry::new(&content.fields.signals, bank_id, content.disable_until_ts);
         if let Some(code) = entry.pdq {
             self.pdq.insert(content.id as u64, code);
         }

@@ -33,8 +33,8 @@ mod sqlite;
 
 pub use error::Error;
 pub use model::{
-    AuditEntry, Bank, BankName, Behaviour, Change, ChangeKind, Content, DisableUntil, Labels,
-    Metadata, NewContent, Provenance, Signals, Tier,
+    AuditEntry, Bank, BankName, Behaviour, Change, ChangeKind, Content, DisableUntil,
+    IndexedContent, Labels, Metadata, NewContent, Provenance, Signals, Tier,
 };
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
@@ -111,6 +111,11 @@ pub trait Store: Send + Sync {
         after: i64,
         limit: usize,
     ) -> Result<Vec<Content>, Error>;
+
+    /// Up to `limit` contents with ids above `after`, in id order, with only
+    /// what an index needs (no labels or metadata): the fast path for
+    /// building indexes at start.
+    fn indexed_after(&self, after: i64, limit: usize) -> Result<Vec<IndexedContent>, Error>;
 
     /// The sequence number of the newest change-log entry (0 when empty).
     fn last_change(&self) -> Result<i64, Error>;

@@ -392,6 +392,20 @@ impl Content {
     }
 }
 
+/// The part of a content an index needs: a lighter read than [`Content`]
+/// for building indexes over millions of contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexedContent {
+    /// Content id.
+    pub id: i64,
+    /// Its bank's id.
+    pub bank_id: i64,
+    /// Enabled state (see [`DisableUntil`]).
+    pub disable_until_ts: DisableUntil,
+    /// Its signals.
+    pub signals: Signals,
+}
+
 /// What changed, in the order the change log recorded it; indexes replay it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

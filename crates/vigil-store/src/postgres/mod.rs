@@ -1,6 +1,7 @@
 //! [`PostgresStore`]: the store on PostgreSQL, for several nodes sharing
 //! one database.
 
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use postgres::types::ToSql;
@@ -8,8 +9,8 @@ use postgres::{Client, NoTls, Transaction};
 use serde_json::json;
 
 use crate::{
-    AuditEntry, Bank, BankName, Change, ChangeKind, Content, ContentUpdate, Error, Labels,
-    Metadata, NewContent, Provenance, Signals, Store,
+    AuditEntry, Bank, BankName, Change, ChangeKind, Content, ContentUpdate, Error, IndexedContent,
+    Labels, Metadata, NewContent, Provenance, Signals, Store,
 };
 
 /// Schema migrations, applied in order at connect; the index is the version.
@@ -21,6 +22,9 @@ const MIGRATIONS: &[&str] = &[include_str!("0001_init.sql")];
 const WRITE_LOCK: i64 = 0x5649_4749_4c57; // "VIGILW"
 
 type Params<'a> = [&'a (dyn ToSql + Sync)];
+
+/// Contents inserted per round trip.
+const BATCH: usize = 5_000;
 
 /// The store on PostgreSQL.
 pub struct PostgresStore {
@@ -177,13 +181,26 @@ fn load_contents(
 ) -> Result<Vec<Content>, Error> {
     let sql = format!(
         "SELECT c.id, b.name, c.disable_until_ts, c.labels::text, c.metadata::text, c.note, \
-         c.provenance_exchange, c.provenance_fetch_id, c.created_at, \
-         COALESCE((SELECT json_object_agg(s.signal_type, s.value)::text FROM content_signal s WHERE s.content_id = c.id), '{{}}') \
+         c.provenance_exchange, c.provenance_fetch_id, c.created_at \
          FROM content c JOIN bank b ON b.id = c.bank_id WHERE {where_clause}"
     );
-    client
-        .query(&sql, args)?
-        .iter()
+    let rows = client.query(&sql, args)?;
+    // Signals of the whole page in one query.
+    let ids: Vec<i64> = rows.iter().map(|row| row.get(0)).collect();
+    let mut signals: HashMap<i64, Signals> = HashMap::with_capacity(ids.len());
+    for row in client.query(
+        "SELECT content_id, signal_type, value FROM content_signal WHERE content_id = ANY($1)",
+        &[&ids],
+    )? {
+        let id: i64 = row.get(0);
+        let (signal_type, value): (&str, &str) = (row.get(1), row.get(2));
+        signals
+            .entry(id)
+            .or_default()
+            .insert(signal_type, value)
+            .map_err(|e| Error::Corrupt(format!("content {id} signal: {e}")))?;
+    }
+    rows.iter()
         .map(|row| {
             let id: i64 = row.get(0);
             let corrupt =
@@ -192,8 +209,6 @@ fn load_contents(
                 serde_json::from_str(row.get(3)).map_err(|e| corrupt("labels", e.to_string()))?;
             let metadata: Metadata =
                 serde_json::from_str(row.get(4)).map_err(|e| corrupt("metadata", e.to_string()))?;
-            let signals: Signals =
-                serde_json::from_str(row.get(9)).map_err(|e| corrupt("signals", e.to_string()))?;
             let bank: String = row.get(1);
             let exchange: Option<String> = row.get(6);
             let fetch_id: Option<String> = row.get(7);
@@ -201,7 +216,7 @@ fn load_contents(
                 id,
                 bank: bank.parse().map_err(|_| corrupt("bank", bank.clone()))?,
                 fields: NewContent {
-                    signals,
+                    signals: signals.remove(&id).unwrap_or_default(),
                     labels,
                     metadata,
                     note: row.get(5),
@@ -337,28 +352,49 @@ impl Store for PostgresStore {
         self.write(|transaction| {
             let bank = find_bank(transaction, bank)?.ok_or_else(|| Error::BankNotFound(bank.to_string()))?;
             let created_at = now();
-            let insert_content = transaction.prepare(
-                "INSERT INTO content (bank_id, labels, metadata, note, provenance_exchange, provenance_fetch_id, created_at) \
-                 VALUES ($1, $2::text::jsonb, $3::text::jsonb, $4, $5, $6, $7) RETURNING id",
-            )?;
-            let insert_signal = transaction.prepare("INSERT INTO content_signal (content_id, signal_type, value) VALUES ($1, $2, $3)")?;
-            let insert_change = transaction.prepare("INSERT INTO change_log (kind, object_id) VALUES ('content', $1)")?;
             let mut ids = Vec::with_capacity(contents.len());
-            for content in contents {
-                let labels = serde_json::to_string(&content.labels).map_err(|e| Error::Invalid(e.to_string()))?;
-                let metadata = serde_json::to_string(&content.metadata).map_err(|e| Error::Invalid(e.to_string()))?;
-                let provenance = content.provenance.as_ref();
-                let note = content.note.as_deref().filter(|n| !n.is_empty());
-                let exchange = provenance.map(|p| p.exchange.as_str());
-                let fetch_id = provenance.map(|p| p.fetch_id.as_str());
-                let id: i64 = transaction
-                    .query_one(&insert_content, &[&bank.id, &labels, &metadata, &note, &exchange, &fetch_id, &created_at])?
-                    .get(0);
-                for (signal_type, value) in content.signals.iter() {
-                    transaction.execute(&insert_signal, &[&id, &signal_type, &value])?;
+            // A few statements per batch instead of a few per content: one
+            // round trip to the server costs more than inserting many rows.
+            for batch in contents.chunks(BATCH) {
+                let count = batch.len() as i64;
+                let batch_ids: Vec<i64> = transaction
+                    .query("SELECT nextval('content_id_seq') FROM generate_series(1, $1::bigint)", &[&count])?
+                    .iter()
+                    .map(|row| row.get(0))
+                    .collect();
+                let mut labels = Vec::with_capacity(batch.len());
+                let mut metadata = Vec::with_capacity(batch.len());
+                let (mut notes, mut exchanges, mut fetch_ids) = (Vec::new(), Vec::new(), Vec::new());
+                let (mut signal_ids, mut signal_types, mut signal_values) = (Vec::new(), Vec::new(), Vec::new());
+                for (content, &id) in batch.iter().zip(&batch_ids) {
+                    labels.push(serde_json::to_string(&content.labels).map_err(|e| Error::Invalid(e.to_string()))?);
+                    metadata.push(serde_json::to_string(&content.metadata).map_err(|e| Error::Invalid(e.to_string()))?);
+                    notes.push(content.note.clone().filter(|n| !n.is_empty()));
+                    exchanges.push(content.provenance.as_ref().map(|p| p.exchange.clone()));
+                    fetch_ids.push(content.provenance.as_ref().map(|p| p.fetch_id.clone()));
+                    for (signal_type, value) in content.signals.iter() {
+                        signal_ids.push(id);
+                        signal_types.push(signal_type.to_owned());
+                        signal_values.push(value.to_owned());
+                    }
                 }
-                transaction.execute(&insert_change, &[&id])?;
-                ids.push(id);
+                transaction.execute(
+                    "INSERT INTO content (id, bank_id, labels, metadata, note, provenance_exchange, provenance_fetch_id, created_at) \
+                     SELECT id, $2, l::jsonb, m::jsonb, n, e, f, $8 \
+                     FROM unnest($1::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS t(id, l, m, n, e, f)",
+                    &[&batch_ids, &bank.id, &labels, &metadata, &notes, &exchanges, &fetch_ids, &created_at],
+                )?;
+                transaction.execute(
+                    "INSERT INTO content_signal (content_id, signal_type, value) \
+                     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])",
+                    &[&signal_ids, &signal_types, &signal_values],
+                )?;
+                transaction.execute(
+                    "INSERT INTO change_log (kind, object_id) \
+                     SELECT 'content', id FROM unnest($1::bigint[]) WITH ORDINALITY AS t(id, n) ORDER BY n",
+                    &[&batch_ids],
+                )?;
+                ids.extend(batch_ids);
             }
             let (first, last) = (ids.first().copied(), ids.last().copied());
             audit(transaction, actor, "content.add", &format!("bank:{}", bank.name), json!({ "count": ids.len(), "first_id": first, "last_id": last }))?;
@@ -484,6 +520,43 @@ impl Store for PostgresStore {
                 &[&after, &limit],
             ),
         }
+    }
+
+    fn indexed_after(&self, after: i64, limit: usize) -> Result<Vec<IndexedContent>, Error> {
+        let limit = limit.min(i64::MAX as usize) as i64;
+        let mut client = self.lock();
+        let mut contents: Vec<IndexedContent> = client
+            .query(
+                "SELECT id, bank_id, disable_until_ts FROM content WHERE id > $1 ORDER BY id LIMIT $2",
+                &[&after, &limit],
+            )?
+            .iter()
+            .map(|row| IndexedContent {
+                id: row.get(0),
+                bank_id: row.get(1),
+                disable_until_ts: row.get(2),
+                signals: Signals::default(),
+            })
+            .collect();
+        let (Some(first), Some(last)) = (
+            contents.first().map(|c| c.id),
+            contents.last().map(|c| c.id),
+        ) else {
+            return Ok(contents);
+        };
+        for row in client.query(
+            "SELECT content_id, signal_type, value FROM content_signal WHERE content_id BETWEEN $1 AND $2",
+            &[&first, &last],
+        )? {
+            let id: i64 = row.get(0);
+            if let Ok(at) = contents.binary_search_by_key(&id, |c| c.id) {
+                contents[at]
+                    .signals
+                    .insert(row.get(1), row.get(2))
+                    .map_err(|e| Error::Corrupt(format!("content {id} signal: {e}")))?;
+            }
+        }
+        Ok(contents)
     }
 
     fn last_change(&self) -> Result<i64, Error> {

@@ -8,8 +8,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::json;
 
 use crate::{
-    AuditEntry, Bank, BankName, Change, ChangeKind, Content, ContentUpdate, Error, Labels,
-    Metadata, NewContent, Provenance, Signals, Store,
+    AuditEntry, Bank, BankName, Change, ChangeKind, Content, ContentUpdate, Error, IndexedContent,
+    Labels, Metadata, NewContent, Provenance, Signals, Store,
 };
 
 /// Schema migrations, applied in order at open; the index is the version.
@@ -517,6 +517,50 @@ impl Store for SqliteStore {
                 &[&after, &limit],
             ),
         }
+    }
+
+    fn indexed_after(&self, after: i64, limit: usize) -> Result<Vec<IndexedContent>, Error> {
+        let connection = self.lock();
+        let mut statement = connection.prepare_cached(
+            "SELECT id, bank_id, disable_until_ts FROM content WHERE id > ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let mut contents: Vec<IndexedContent> = statement
+            .query_map(params![after, limit.min(i64::MAX as usize) as i64], |row| {
+                Ok(IndexedContent {
+                    id: row.get(0)?,
+                    bank_id: row.get(1)?,
+                    disable_until_ts: row.get(2)?,
+                    signals: Signals::default(),
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let (Some(first), Some(last)) = (
+            contents.first().map(|c| c.id),
+            contents.last().map(|c| c.id),
+        ) else {
+            return Ok(contents);
+        };
+        let mut signals = connection.prepare_cached(
+            "SELECT content_id, signal_type, value FROM content_signal WHERE content_id BETWEEN ?1 AND ?2",
+        )?;
+        let rows = signals.query_map(params![first, last], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?;
+        // Contents are sorted by id: find each signal's owner by binary search.
+        for row in rows {
+            let (id, signal_type, value) = row?;
+            if let Ok(at) = contents.binary_search_by_key(&id, |c| c.id) {
+                contents[at]
+                    .signals
+                    .insert(&signal_type, &value)
+                    .map_err(|e| Error::Corrupt(format!("content {id} signal: {e}")))?;
+            }
+        }
+        Ok(contents)
     }
 
     fn last_change(&self) -> Result<i64, Error> {
