@@ -30,6 +30,7 @@ mod model;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod sqlite;
+mod validate;
 
 pub use error::Error;
 pub use model::{

@@ -9,8 +9,8 @@ use postgres::{Client, NoTls, Transaction};
 use serde_json::json;
 
 use crate::{
-    AuditEntry, Bank, BankName, Change, ChangeKind, Content, ContentUpdate, Error, IndexedContent,
-    Labels, Metadata, NewContent, Provenance, Signals, Store,
+    AuditEntry, Bank, BankName, Change, Content, ContentUpdate, Error, IndexedContent, Labels,
+    Metadata, NewContent, Provenance, Signals, Store,
 };
 
 /// Schema migrations, applied in order at connect; the index is the version.
@@ -142,16 +142,6 @@ fn log_change(transaction: &mut Transaction<'_>, kind: &str, object_id: i64) -> 
     Ok(())
 }
 
-fn check_ratio(ratio: f64) -> Result<(), Error> {
-    if (0.0..=1.0).contains(&ratio) {
-        Ok(())
-    } else {
-        Err(Error::Invalid(format!(
-            "enabled ratio {ratio} must be between 0 and 1"
-        )))
-    }
-}
-
 fn find_bank(
     client: &mut impl postgres::GenericClient,
     name: &BankName,
@@ -233,7 +223,7 @@ fn load_contents(
 
 impl Store for PostgresStore {
     fn create_bank(&self, name: &BankName, enabled_ratio: f64, actor: &str) -> Result<Bank, Error> {
-        check_ratio(enabled_ratio)?;
+        crate::validate::ratio(enabled_ratio)?;
         self.write(|transaction| {
             if find_bank(transaction, name)?.is_some() {
                 return Err(Error::BankExists(name.to_string()));
@@ -274,7 +264,7 @@ impl Store for PostgresStore {
         actor: &str,
     ) -> Result<Bank, Error> {
         if let Some(ratio) = enabled_ratio {
-            check_ratio(ratio)?;
+            crate::validate::ratio(ratio)?;
         }
         self.write(|transaction| {
             let mut bank = find_bank(transaction, name)?
@@ -344,11 +334,7 @@ impl Store for PostgresStore {
         contents: &[NewContent],
         actor: &str,
     ) -> Result<Vec<i64>, Error> {
-        for (index, content) in contents.iter().enumerate() {
-            content.validate().map_err(|e| {
-                Error::Invalid(format!("content {} of {}: {e}", index + 1, contents.len()))
-            })?;
-        }
+        crate::validate::contents(contents)?;
         self.write(|transaction| {
             let bank = find_bank(transaction, bank)?.ok_or_else(|| Error::BankNotFound(bank.to_string()))?;
             let created_at = now();
@@ -423,21 +409,7 @@ impl Store for PostgresStore {
         update: &ContentUpdate,
         actor: &str,
     ) -> Result<Option<Content>, Error> {
-        if let Some(Some(note)) = &update.note
-            && note.chars().count() > 255
-        {
-            return Err(Error::Invalid(
-                "the note is longer than 255 characters".to_owned(),
-            ));
-        }
-        if let Some(labels) = &update.labels {
-            labels.validate()?;
-        }
-        if update.disable_until_ts.is_some_and(|ts| ts < 0) {
-            return Err(Error::Invalid(
-                "disable_until_ts must be 0, 1 or a Unix time".to_owned(),
-            ));
-        }
+        crate::validate::update(update)?;
         let found = self.write(|transaction| {
             if transaction
                 .query_opt("SELECT id FROM content WHERE id = $1", &[&id])?
@@ -575,16 +547,7 @@ impl Store for PostgresStore {
         rows.iter()
             .map(|row| {
                 let (seq, kind, id): (i64, &str, i64) = (row.get(0), row.get(1), row.get(2));
-                let kind = match kind {
-                    "content" => ChangeKind::Content { content_id: id },
-                    "content_deleted" => ChangeKind::ContentDeleted { content_id: id },
-                    "bank_deleted" => ChangeKind::BankDeleted { bank_id: id },
-                    other => {
-                        return Err(Error::Corrupt(format!(
-                            "change {seq} has unknown kind {other:?}"
-                        )));
-                    }
-                };
+                let kind = crate::validate::change_kind(seq, kind, id)?;
                 Ok(Change { seq, kind })
             })
             .collect()

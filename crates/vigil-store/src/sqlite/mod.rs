@@ -8,8 +8,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::json;
 
 use crate::{
-    AuditEntry, Bank, BankName, Change, ChangeKind, Content, ContentUpdate, Error, IndexedContent,
-    Labels, Metadata, NewContent, Provenance, Signals, Store,
+    AuditEntry, Bank, BankName, Change, Content, ContentUpdate, Error, IndexedContent, Labels,
+    Metadata, NewContent, Provenance, Signals, Store,
 };
 
 /// Schema migrations, applied in order at open; the index is the version.
@@ -119,16 +119,6 @@ fn log_change(transaction: &Transaction<'_>, kind: &str, object_id: i64) -> Resu
     Ok(())
 }
 
-fn check_ratio(ratio: f64) -> Result<(), Error> {
-    if (0.0..=1.0).contains(&ratio) {
-        Ok(())
-    } else {
-        Err(Error::Invalid(format!(
-            "enabled ratio {ratio} must be between 0 and 1"
-        )))
-    }
-}
-
 fn bank_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, f64)> {
     Ok((row.get(0)?, row.get(1)?, row.get(2)?))
 }
@@ -223,7 +213,7 @@ fn load_contents(
 
 impl Store for SqliteStore {
     fn create_bank(&self, name: &BankName, enabled_ratio: f64, actor: &str) -> Result<Bank, Error> {
-        check_ratio(enabled_ratio)?;
+        crate::validate::ratio(enabled_ratio)?;
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
         if find_bank(&transaction, name)?.is_some() {
@@ -269,7 +259,7 @@ impl Store for SqliteStore {
         actor: &str,
     ) -> Result<Bank, Error> {
         if let Some(ratio) = enabled_ratio {
-            check_ratio(ratio)?;
+            crate::validate::ratio(ratio)?;
         }
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
@@ -340,11 +330,7 @@ impl Store for SqliteStore {
         contents: &[NewContent],
         actor: &str,
     ) -> Result<Vec<i64>, Error> {
-        for (index, content) in contents.iter().enumerate() {
-            content.validate().map_err(|e| {
-                Error::Invalid(format!("content {} of {}: {e}", index + 1, contents.len()))
-            })?;
-        }
+        crate::validate::contents(contents)?;
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
         let bank =
@@ -416,21 +402,7 @@ impl Store for SqliteStore {
         update: &ContentUpdate,
         actor: &str,
     ) -> Result<Option<Content>, Error> {
-        if let Some(Some(note)) = &update.note
-            && note.chars().count() > 255
-        {
-            return Err(Error::Invalid(
-                "the note is longer than 255 characters".to_owned(),
-            ));
-        }
-        if let Some(labels) = &update.labels {
-            labels.validate()?;
-        }
-        if update.disable_until_ts.is_some_and(|ts| ts < 0) {
-            return Err(Error::Invalid(
-                "disable_until_ts must be 0, 1 or a Unix time".to_owned(),
-            ));
-        }
+        crate::validate::update(update)?;
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
         let exists: Option<i64> = transaction
@@ -586,16 +558,7 @@ impl Store for SqliteStore {
             })?;
         rows.map(|row| {
             let (seq, kind, id) = row?;
-            let kind = match kind.as_str() {
-                "content" => ChangeKind::Content { content_id: id },
-                "content_deleted" => ChangeKind::ContentDeleted { content_id: id },
-                "bank_deleted" => ChangeKind::BankDeleted { bank_id: id },
-                other => {
-                    return Err(Error::Corrupt(format!(
-                        "change {seq} has unknown kind {other:?}"
-                    )));
-                }
-            };
+            let kind = crate::validate::change_kind(seq, &kind, id)?;
             Ok(Change { seq, kind })
         })
         .collect()

@@ -3,12 +3,11 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use rayon::prelude::*;
 use serde_json::json;
 use vigil_media::HashOptions;
 use vigil_store::{Labels, NewContent};
 
-use super::hash::{hash_path, list_files};
+use super::hash::hash_files;
 use super::store_access::{ACTOR, StoreSettings, bank_name};
 use crate::ExitStatus;
 
@@ -117,22 +116,10 @@ fn add(
     if store.bank(&bank)?.is_none() {
         anyhow::bail!("bank {bank} not found; create it with `vigil bank create {bank}`");
     }
-    let hashed: Vec<_> = list_files(&settings.paths)
-        .into_par_iter()
-        .map(|file| match file {
-            Ok(path) => {
-                let result = hash_path(&path, &settings.options);
-                (
-                    path.to_string_lossy().into_owned(),
-                    result.map_err(|f| f.error.to_string()),
-                )
-            }
-            Err((path, error)) => (path, Err(format!("cannot read the file: {error}"))),
-        })
-        .collect();
+    let hashed = hash_files(&settings.paths, &settings.options);
     let mut failed = false;
     for (path, result) in hashed {
-        let line = match result.map_err(anyhow::Error::msg).and_then(|(_, media)| {
+        let line = match result.map_err(anyhow::Error::msg).and_then(|media| {
             let content = NewContent {
                 signals: vigil_engine::signals_of(&media)?,
                 labels: labels.clone(),

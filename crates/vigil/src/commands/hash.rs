@@ -263,9 +263,33 @@ pub(crate) fn hash_path(
     }
 }
 
+/// Hashes every file under `paths` on all threads of the current rayon
+/// pool; results in the order `vigil hash` uses, each with the path shown to
+/// users and the file's size and signals or why it has none.
+pub(crate) fn hash_files(
+    paths: &[PathBuf],
+    options: &HashOptions,
+) -> Vec<(String, Result<MediaSignals, String>)> {
+    list_files(paths)
+        .into_par_iter()
+        .map(|file| match file {
+            Ok(path) => {
+                let result = hash_path(&path, options);
+                (
+                    path.to_string_lossy().into_owned(),
+                    result
+                        .map(|(_, signals)| signals)
+                        .map_err(|f| f.error.to_string()),
+                )
+            }
+            Err((path, error)) => (path, Err(format!("cannot read the file: {error}"))),
+        })
+        .collect()
+}
+
 /// Every file under `paths`, in the order `vigil hash` uses, or the error
 /// that kept a path from being listed.
-pub(crate) fn list_files(paths: &[PathBuf]) -> Vec<Result<PathBuf, (String, std::io::Error)>> {
+fn list_files(paths: &[PathBuf]) -> Vec<Result<PathBuf, (String, std::io::Error)>> {
     collect_inputs(paths)
         .0
         .into_iter()

@@ -3,12 +3,11 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use rayon::prelude::*;
 use serde_json::json;
 use vigil_engine::LookupOptions;
 use vigil_media::HashOptions;
 
-use super::hash::{hash_path, list_files};
+use super::hash::hash_files;
 use super::store_access::{StoreSettings, bank_name};
 use crate::ExitStatus;
 
@@ -41,22 +40,10 @@ pub(crate) fn run(
         );
     }
     let engine = store.engine()?;
-    let hashed: Vec<_> = list_files(&settings.paths)
-        .into_par_iter()
-        .map(|file| match file {
-            Ok(path) => {
-                let result = hash_path(&path, &settings.options);
-                (
-                    path.to_string_lossy().into_owned(),
-                    result.map_err(|f| f.error.to_string()),
-                )
-            }
-            Err((path, error)) => (path, Err(format!("cannot read the file: {error}"))),
-        })
-        .collect();
+    let hashed = hash_files(&settings.paths, &settings.options);
     let mut failed = false;
     for (path, result) in hashed {
-        let (_, media) = match result {
+        let media = match result {
             Ok(hashed) => hashed,
             Err(error) => {
                 failed = true;
