@@ -47,6 +47,27 @@ impl Format {
     }
 }
 
+impl Format {
+    /// The format a file's first non-empty line suggests: `{` starts JSON
+    /// Lines, a known signal type and a space start `local_file`, and a
+    /// header of known CSV columns starts CSV.
+    pub fn sniff(first_line: &str) -> Option<Self> {
+        let line = first_line.trim_start_matches('\u{feff}').trim();
+        if line.starts_with('{') {
+            return Some(Self::JsonLines);
+        }
+        if line
+            .split_once(char::is_whitespace)
+            .is_some_and(|(signal_type, _)| Signals::TYPES.contains(&signal_type))
+        {
+            return Some(Self::LocalFile);
+        }
+        let columns: Vec<&str> = line.split(',').map(str::trim).collect();
+        (!columns.is_empty() && columns.iter().all(|c| CSV_COLUMNS.contains(c)))
+            .then_some(Self::Csv)
+    }
+}
+
 /// A JSON Lines record: a content, plus the fields an export adds.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

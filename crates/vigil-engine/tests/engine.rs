@@ -365,6 +365,19 @@ fn imports_are_all_or_nothing_and_name_the_bad_line() {
 }
 
 #[test]
+fn formats_are_recognised_from_the_first_line() {
+    assert_eq!(Format::sniff("{\"signals\":{}}"), Some(Format::JsonLines));
+    assert_eq!(
+        Format::sniff(&format!("pdq {PDQ}")),
+        Some(Format::LocalFile)
+    );
+    assert_eq!(Format::sniff("pdq,tier,note"), Some(Format::Csv));
+    assert_eq!(Format::sniff("a neutral sentence"), None);
+    assert_eq!(Format::from_file_name("x.NDJSON"), Some(Format::JsonLines));
+    assert_eq!(Format::from_file_name("x"), None);
+}
+
+#[test]
 fn exports_round_trip_in_every_format() {
     let engine = engine();
     engine.create_bank(&bank("SRC"), 1.0, "t").unwrap();

@@ -30,9 +30,10 @@ pub(crate) fn import(
     let bank = bank_name(bank)?;
     let file_format = match chosen {
         Some(chosen) => format(chosen),
-        None => Format::from_file_name(&file.to_string_lossy()).with_context(|| {
-            format!("cannot tell the format of {} from its name: pass --format jsonl, csv or local-file", file.display())
-        })?,
+        None => match Format::from_file_name(&file.to_string_lossy()) {
+            Some(by_name) => by_name,
+            None => sniff(file)?,
+        },
     };
     let input =
         std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
@@ -48,6 +49,24 @@ pub(crate) fn import(
         json!({ "bank": bank, "imported": ids.len(), "first_id": ids.first(), "last_id": ids.last() })
     )?;
     Ok(ExitStatus::Success)
+}
+
+/// The format of `file` from its first non-empty line.
+fn sniff(file: &PathBuf) -> anyhow::Result<Format> {
+    use std::io::BufRead;
+    let input =
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let first = BufReader::new(input)
+        .lines()
+        .map_while(Result::ok)
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or_default();
+    Format::sniff(&first).with_context(|| {
+        format!(
+            "cannot tell the format of {}: pass --format jsonl, csv or local-file",
+            file.display()
+        )
+    })
 }
 
 /// Streams every content of `bank` to `out`.
