@@ -41,6 +41,13 @@ pub use model::{
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
+/// The current Unix time in seconds, for timestamps in records.
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 /// A change to a stored content's mutable fields; `None` leaves a field as
 /// it is.
 #[derive(Debug, Clone, Default, PartialEq)]

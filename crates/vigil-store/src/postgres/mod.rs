@@ -83,12 +83,6 @@ impl PostgresStore {
     }
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 fn migrate(client: &mut Client) -> Result<(), Error> {
     let mut transaction = client.transaction()?;
     transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
@@ -113,7 +107,7 @@ fn migrate(client: &mut Client) -> Result<(), Error> {
         let version = index as i64 + 1;
         transaction.execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
-            &[&version, &now()],
+            &[&version, &crate::unix_now()],
         )?;
     }
     transaction.commit()?;
@@ -129,7 +123,13 @@ fn audit(
 ) -> Result<(), Error> {
     transaction.execute(
         "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
-        &[&now(), &actor, &action, &target, &detail.to_string()],
+        &[
+            &crate::unix_now(),
+            &actor,
+            &action,
+            &target,
+            &detail.to_string(),
+        ],
     )?;
     Ok(())
 }
@@ -231,7 +231,7 @@ impl Store for PostgresStore {
             let id: i64 = transaction
                 .query_one(
                     "INSERT INTO bank (name, enabled_ratio, created_at) VALUES ($1, $2, $3) RETURNING id",
-                    &[&name.as_str(), &enabled_ratio, &now()],
+                    &[&name.as_str(), &enabled_ratio, &crate::unix_now()],
                 )?
                 .get(0);
             audit(transaction, actor, "bank.create", &format!("bank:{name}"), json!({ "enabled_ratio": enabled_ratio }))?;
@@ -337,7 +337,7 @@ impl Store for PostgresStore {
         crate::validate::contents(contents)?;
         self.write(|transaction| {
             let bank = find_bank(transaction, bank)?.ok_or_else(|| Error::BankNotFound(bank.to_string()))?;
-            let created_at = now();
+            let created_at = crate::unix_now();
             let mut ids = Vec::with_capacity(contents.len());
             // A few statements per batch instead of a few per content: one
             // round trip to the server costs more than inserting many rows.

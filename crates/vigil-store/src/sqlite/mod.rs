@@ -2,7 +2,6 @@
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::json;
@@ -25,12 +24,6 @@ impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStore").finish_non_exhaustive()
     }
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 impl SqliteStore {
@@ -91,7 +84,7 @@ fn migrate(connection: &mut Connection) -> Result<(), Error> {
         transaction.execute_batch(sql)?;
         transaction.execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
-            params![index as i64 + 1, now()],
+            params![index as i64 + 1, crate::unix_now()],
         )?;
     }
     transaction.commit()?;
@@ -107,7 +100,7 @@ fn audit(
 ) -> Result<(), Error> {
     transaction.execute(
         "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![now(), actor, action, target, detail.to_string()],
+        params![crate::unix_now(), actor, action, target, detail.to_string()],
     )?;
     Ok(())
 }
@@ -222,7 +215,7 @@ impl Store for SqliteStore {
         }
         transaction.execute(
             "INSERT INTO bank (name, enabled_ratio, created_at) VALUES (?1, ?2, ?3)",
-            params![name.as_str(), enabled_ratio, now()],
+            params![name.as_str(), enabled_ratio, crate::unix_now()],
         )?;
         let bank = Bank {
             id: transaction.last_insert_rowid(),
@@ -336,7 +329,7 @@ impl Store for SqliteStore {
         let transaction = connection.transaction()?;
         let bank =
             find_bank(&transaction, bank)?.ok_or_else(|| Error::BankNotFound(bank.to_string()))?;
-        let created_at = now();
+        let created_at = crate::unix_now();
         let mut ids = Vec::with_capacity(contents.len());
         {
             let mut insert_content = transaction.prepare_cached(
