@@ -140,6 +140,18 @@ impl Engine {
         Follower { stop, thread }
     }
 
+    /// Entries per signal type's index: `pdq` and the exact types.
+    pub fn index_sizes(&self) -> Vec<(&'static str, usize)> {
+        let mut sizes = vec![("pdq", self.indexes.pdq.len())];
+        sizes.extend(
+            EXACT_TYPES
+                .iter()
+                .zip(&self.indexes.exact)
+                .map(|(t, index)| (*t, index.len())),
+        );
+        sizes
+    }
+
     /// Number of contents indexed.
     pub fn indexed(&self) -> usize {
         self.indexes

@@ -97,9 +97,26 @@ pub(crate) enum Command {
     ///
     ///   vigil match upload.jpg
     Match(MatchArgs),
+    /// Serve HMA's HTTP API (matching and curation) over the store.
+    ///
+    /// HMA clients work unchanged: `/m/lookup`, `/m/raw_lookup`,
+    /// `/m/compare`, `/c/banks`, `/c/bank/NAME/signal`, … with HMA's JSON.
+    /// Changes made by other processes to the same store show within a
+    /// second. Stops cleanly on Ctrl-C or SIGTERM.
+    ///
+    ///   vigil serve --listen 127.0.0.1:5100
+    Serve(ServeArgs),
     /// Measure Vigil's speed and compare it with the reference tools.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on. Only loopback addresses are accepted until API
+    /// tokens exist: the API has no authentication yet.
+    #[arg(long, default_value = "127.0.0.1:5100")]
+    pub(crate) listen: std::net::SocketAddr,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@ mod bench_index;
 mod bench_support;
 mod hash;
 mod match_files;
+mod serve;
 mod store_access;
 mod transfer;
 
@@ -56,6 +57,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             };
             bank::run(&store, action, stdout())
         }
+        Command::Serve(args) => serve::run(&store, args.listen),
         Command::Import(args) => {
             transfer::import(&store, &args.bank, &args.file, args.format, stdout())
         }
