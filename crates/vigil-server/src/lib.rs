@@ -9,8 +9,8 @@
 //! [`serve`] takes an already-bound listener and a shutdown future, so tests
 //! run the real server on port 0 without the binary.
 //!
-//! Served so far (HMA's shapes, see `docs/hma-compatibility.md` in a later
-//! step): `/status`, `/status/live`, `/m/raw_lookup`, `/m/lookup` (signal
+//! Served so far (HMA's shapes; deliberate differences are listed in
+//! `docs/hma-compatibility.md`): `/status`, `/status/live`, `/m/raw_lookup`, `/m/lookup` (signal
 //! form), `/m/compare`, `/m/index/status`, `/c/banks`, `/c/bank/{name}`,
 //! `/c/bank/{name}/signal`, `/c/bank/{name}/content/{id}`,
 //! `/c/signal_type`, `/c/content_type`.
