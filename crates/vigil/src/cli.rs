@@ -12,7 +12,9 @@ use crate::env_vars;
 /// It fingerprints media with the signals the hash-sharing community uses
 /// (PDQ for images, MD5 and SHA-256 for exact copies), bit for bit the same as
 /// Meta's reference implementations, so hashes exchanged with GIFCT,
-/// ThreatExchange or HMA users match.
+/// ThreatExchange or HMA users match. It keeps banks of known content with
+/// their labels (SQLite by default, PostgreSQL for many nodes), matches files
+/// against them, and serves HMA's HTTP API.
 ///
 /// Output for scripts is JSON Lines on stdout; progress and logs go to
 /// stderr (set RUST_LOG=vigil=debug for more). Exit status: 0 all good,
