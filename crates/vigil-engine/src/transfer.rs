@@ -12,8 +12,9 @@
 //! * **`local_file`** — HMA's format: `<signal_type> <signal>` per line, one
 //!   content per line; blank lines and `#` comments are skipped.
 //!
-//! Parsing checks every line before anything is written, and errors name
-//! the line, so an import is all or nothing.
+//! [`read`] yields contents one by one so imports stream; every error names
+//! its line, and the store writes an import in one transaction, so an import
+//! is all or nothing whatever its size.
 
 use std::io::{BufRead, Write};
 
@@ -95,10 +96,101 @@ struct JsonRecord {
 /// Reads every content in `input`; the first invalid line fails the whole
 /// file with its number and reason.
 pub fn parse(input: impl BufRead, format: Format) -> Result<Vec<NewContent>, Error> {
-    match format {
-        Format::JsonLines => parse_json_lines(input),
-        Format::Csv => parse_csv(input),
-        Format::LocalFile => parse_local_file(input),
+    read(input, format)?.collect()
+}
+
+/// Contents read one at a time from an import file, so an import of any size
+/// streams into the store; each item names its line when invalid.
+pub struct Contents<R: BufRead> {
+    source: Source<R>,
+}
+
+enum Source<R: BufRead> {
+    Lines {
+        lines: std::io::Lines<R>,
+        number: u64,
+        format: Format,
+    },
+    Csv {
+        records: csv::StringRecordsIntoIter<R>,
+        headers: csv::StringRecord,
+    },
+}
+
+/// Starts reading `input` in `format` (a CSV header is checked here).
+pub fn read<R: BufRead>(input: R, format: Format) -> Result<Contents<R>, Error> {
+    let source = match format {
+        Format::JsonLines | Format::LocalFile => Source::Lines {
+            lines: input.lines(),
+            number: 0,
+            format,
+        },
+        Format::Csv => {
+            let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
+            let headers = reader
+                .headers()
+                .map_err(|e| Error::ImportLine {
+                    line: 1,
+                    reason: e.to_string(),
+                })?
+                .clone();
+            if let Some(unknown) = headers.iter().find(|h| !CSV_COLUMNS.contains(h)) {
+                return Err(Error::ImportLine {
+                    line: 1,
+                    reason: format!(
+                        "unknown column {unknown:?}; known columns: {}",
+                        CSV_COLUMNS.join(", ")
+                    ),
+                });
+            }
+            Source::Csv {
+                records: reader.into_records(),
+                headers,
+            }
+        }
+    };
+    Ok(Contents { source })
+}
+
+impl<R: BufRead> Iterator for Contents<R> {
+    type Item = Result<NewContent, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.source {
+            Source::Lines {
+                lines,
+                number,
+                format,
+            } => loop {
+                let line = match lines.next()? {
+                    Ok(line) => line,
+                    Err(e) => return Some(Err(e.into())),
+                };
+                *number += 1;
+                let parsed = match format {
+                    Format::JsonLines => json_line(*number, &line),
+                    _ => local_file_line(*number, &line),
+                };
+                match parsed {
+                    Ok(None) => continue,
+                    Ok(Some(content)) => return Some(checked(*number, content)),
+                    Err(e) => return Some(Err(e)),
+                }
+            },
+            Source::Csv { records, headers } => {
+                let record = match records.next()? {
+                    Ok(record) => record,
+                    Err(e) => {
+                        return Some(Err(Error::ImportLine {
+                            line: e.position().map_or(0, |p| p.line()),
+                            reason: e.to_string(),
+                        }));
+                    }
+                };
+                let line = record.position().map_or(0, |p| p.line());
+                Some(csv_record(headers, &record, line).and_then(|content| checked(line, content)))
+            }
+        }
     }
 }
 
@@ -110,30 +202,22 @@ fn checked(line: u64, content: NewContent) -> Result<NewContent, Error> {
     Ok(content)
 }
 
-fn parse_json_lines(input: impl BufRead) -> Result<Vec<NewContent>, Error> {
-    let mut contents = Vec::new();
-    for (index, line) in input.lines().enumerate() {
-        let number = index as u64 + 1;
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let record: JsonRecord = serde_json::from_str(&line).map_err(|e| Error::ImportLine {
-            line: number,
-            reason: e.to_string(),
-        })?;
-        contents.push(checked(
-            number,
-            NewContent {
-                signals: record.signals,
-                labels: record.labels,
-                metadata: record.metadata,
-                note: record.note,
-                provenance: record.provenance,
-            },
-        )?);
+/// One JSON Lines line; `None` for a blank line.
+fn json_line(number: u64, line: &str) -> Result<Option<NewContent>, Error> {
+    if line.trim().is_empty() {
+        return Ok(None);
     }
-    Ok(contents)
+    let record: JsonRecord = serde_json::from_str(line).map_err(|e| Error::ImportLine {
+        line: number,
+        reason: e.to_string(),
+    })?;
+    Ok(Some(NewContent {
+        signals: record.signals,
+        labels: record.labels,
+        metadata: record.metadata,
+        note: record.note,
+        provenance: record.provenance,
+    }))
 }
 
 /// CSV columns, in export order.
@@ -152,93 +236,64 @@ const CSV_COLUMNS: [&str; 12] = [
     "note",
 ];
 
-fn parse_csv(input: impl BufRead) -> Result<Vec<NewContent>, Error> {
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
-    let headers = reader
-        .headers()
-        .map_err(|e| Error::ImportLine {
-            line: 1,
-            reason: e.to_string(),
-        })?
-        .clone();
-    for header in &headers {
-        if !CSV_COLUMNS.contains(&header) {
-            return Err(Error::ImportLine {
-                line: 1,
-                reason: format!(
-                    "unknown column {header:?}; known columns: {}",
-                    CSV_COLUMNS.join(", ")
-                ),
-            });
-        }
-    }
-    let mut contents = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| Error::ImportLine {
-            line: e.position().map_or(0, |p| p.line()),
-            reason: e.to_string(),
-        })?;
-        let line = record.position().map_or(0, |p| p.line());
-        let invalid = |e: vigil_store::Error| Error::ImportLine {
-            line,
-            reason: e.to_string(),
-        };
-        let mut content = NewContent::default();
-        for (header, value) in headers.iter().zip(record.iter()) {
-            let value = value.trim();
-            if value.is_empty() {
-                continue;
-            }
-            match header {
-                "pdq" | "md5" | "sha256" | "video_md5" => {
-                    content.signals.insert(header, value).map_err(invalid)?
-                }
-                "entity" | "behaviour" | "tier" | "source" => {
-                    content.labels.set(header, value).map_err(invalid)?
-                }
-                "tags" => {
-                    for tag in value.split(';') {
-                        if !tag.trim().is_empty() {
-                            content.labels.set("tag", tag).map_err(invalid)?;
-                        }
-                    }
-                }
-                "content_id" => content.metadata.content_id = Some(value.to_owned()),
-                "content_uri" => content.metadata.content_uri = Some(value.to_owned()),
-                _ => content.note = Some(value.to_owned()),
-            }
-        }
-        contents.push(checked(line, content)?);
-    }
-    Ok(contents)
-}
-
-fn parse_local_file(input: impl BufRead) -> Result<Vec<NewContent>, Error> {
-    let mut contents = Vec::new();
-    for (index, line) in input.lines().enumerate() {
-        let number = index as u64 + 1;
-        let line = line?;
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
+fn csv_record(
+    headers: &csv::StringRecord,
+    record: &csv::StringRecord,
+    line: u64,
+) -> Result<NewContent, Error> {
+    let invalid = |e: vigil_store::Error| Error::ImportLine {
+        line,
+        reason: e.to_string(),
+    };
+    let mut content = NewContent::default();
+    for (header, value) in headers.iter().zip(record.iter()) {
+        let value = value.trim();
+        if value.is_empty() {
             continue;
         }
-        let Some((signal_type, value)) = line.split_once(char::is_whitespace) else {
-            return Err(Error::ImportLine {
-                line: number,
-                reason: "expected `<signal_type> <signal>`".to_owned(),
-            });
-        };
-        let mut content = NewContent::default();
-        content
-            .signals
-            .insert(signal_type, value.trim())
-            .map_err(|e| Error::ImportLine {
-                line: number,
-                reason: e.to_string(),
-            })?;
-        contents.push(checked(number, content)?);
+        match header {
+            "pdq" | "md5" | "sha256" | "video_md5" => {
+                content.signals.insert(header, value).map_err(invalid)?
+            }
+            "entity" | "behaviour" | "tier" | "source" => {
+                content.labels.set(header, value).map_err(invalid)?
+            }
+            "tags" => {
+                for tag in value.split(';') {
+                    if !tag.trim().is_empty() {
+                        content.labels.set("tag", tag).map_err(invalid)?;
+                    }
+                }
+            }
+            "content_id" => content.metadata.content_id = Some(value.to_owned()),
+            "content_uri" => content.metadata.content_uri = Some(value.to_owned()),
+            _ => content.note = Some(value.to_owned()),
+        }
     }
-    Ok(contents)
+    Ok(content)
+}
+
+/// One `local_file` line; `None` for a blank line or a comment.
+fn local_file_line(number: u64, line: &str) -> Result<Option<NewContent>, Error> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return Ok(None);
+    }
+    let Some((signal_type, value)) = line.split_once(char::is_whitespace) else {
+        return Err(Error::ImportLine {
+            line: number,
+            reason: "expected `<signal_type> <signal>`".to_owned(),
+        });
+    };
+    let mut content = NewContent::default();
+    content
+        .signals
+        .insert(signal_type, value.trim())
+        .map_err(|e| Error::ImportLine {
+            line: number,
+            reason: e.to_string(),
+        })?;
+    Ok(Some(content))
 }
 
 /// Writes every content of `bank` to `output`, page by page (memory stays

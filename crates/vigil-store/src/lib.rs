@@ -91,7 +91,30 @@ pub trait Store: Send + Sync {
         bank: &BankName,
         contents: &[NewContent],
         actor: &str,
-    ) -> Result<Vec<i64>, Error>;
+    ) -> Result<Vec<i64>, Error> {
+        validate::contents(contents)?;
+        let mut items = contents.iter().cloned();
+        let mut ids = Vec::with_capacity(contents.len());
+        self.import(
+            bank,
+            &mut || Ok(items.next()),
+            &mut |id| ids.push(id),
+            actor,
+        )?;
+        Ok(ids)
+    }
+
+    /// Adds the contents `next` yields (until `Ok(None)`) to a bank in one
+    /// transaction, writing while reading so that memory stays flat however
+    /// many there are; `added` hears each new id. Any error, from `next`,
+    /// validation or the database, rolls back all of it. Returns the count.
+    fn import(
+        &self,
+        bank: &BankName,
+        next: &mut dyn FnMut() -> Result<Option<NewContent>, Error>,
+        added: &mut dyn FnMut(i64),
+        actor: &str,
+    ) -> Result<u64, Error>;
 
     /// Number of contents in a bank.
     fn count_contents(&self, bank: &BankName) -> Result<u64, Error>;

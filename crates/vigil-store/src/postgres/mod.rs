@@ -328,23 +328,35 @@ impl Store for PostgresStore {
         })
     }
 
-    fn add_contents(
+    fn import(
         &self,
         bank: &BankName,
-        contents: &[NewContent],
+        next: &mut dyn FnMut() -> Result<Option<NewContent>, Error>,
+        added: &mut dyn FnMut(i64),
         actor: &str,
-    ) -> Result<Vec<i64>, Error> {
-        crate::validate::contents(contents)?;
+    ) -> Result<u64, Error> {
         self.write(|transaction| {
             let bank = find_bank(transaction, bank)?.ok_or_else(|| Error::BankNotFound(bank.to_string()))?;
             let created_at = crate::unix_now();
-            let mut ids = Vec::with_capacity(contents.len());
+            let (mut count, mut first, mut last) = (0u64, None::<i64>, None::<i64>);
             // A few statements per batch instead of a few per content: one
             // round trip to the server costs more than inserting many rows.
-            for batch in contents.chunks(BATCH) {
-                let count = batch.len() as i64;
+            loop {
+                let mut batch = Vec::with_capacity(BATCH);
+                while batch.len() < BATCH {
+                    let Some(content) = next()? else { break };
+                    content
+                        .validate()
+                        .map_err(|e| Error::Invalid(format!("content {}: {e}", count + batch.len() as u64 + 1)))?;
+                    batch.push(content);
+                }
+                if batch.is_empty() {
+                    break;
+                }
+                let batch = &batch[..];
+                let batch_len = batch.len() as i64;
                 let batch_ids: Vec<i64> = transaction
-                    .query("SELECT nextval('content_id_seq') FROM generate_series(1, $1::bigint)", &[&count])?
+                    .query("SELECT nextval('content_id_seq') FROM generate_series(1, $1::bigint)", &[&batch_len])?
                     .iter()
                     .map(|row| row.get(0))
                     .collect();
@@ -380,11 +392,15 @@ impl Store for PostgresStore {
                      SELECT 'content', id FROM unnest($1::bigint[]) WITH ORDINALITY AS t(id, n) ORDER BY n",
                     &[&batch_ids],
                 )?;
-                ids.extend(batch_ids);
+                count += batch.len() as u64;
+                first = first.or(batch_ids.first().copied());
+                last = batch_ids.last().copied().or(last);
+                for &id in &batch_ids {
+                    added(id);
+                }
             }
-            let (first, last) = (ids.first().copied(), ids.last().copied());
-            audit(transaction, actor, "content.add", &format!("bank:{}", bank.name), json!({ "count": ids.len(), "first_id": first, "last_id": last }))?;
-            Ok(ids)
+            audit(transaction, actor, "content.add", &format!("bank:{}", bank.name), json!({ "count": count, "first_id": first, "last_id": last }))?;
+            Ok(count)
         })
     }
 

@@ -318,19 +318,19 @@ impl Store for SqliteStore {
         Ok(true)
     }
 
-    fn add_contents(
+    fn import(
         &self,
         bank: &BankName,
-        contents: &[NewContent],
+        next: &mut dyn FnMut() -> Result<Option<NewContent>, Error>,
+        added: &mut dyn FnMut(i64),
         actor: &str,
-    ) -> Result<Vec<i64>, Error> {
-        crate::validate::contents(contents)?;
+    ) -> Result<u64, Error> {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
         let bank =
             find_bank(&transaction, bank)?.ok_or_else(|| Error::BankNotFound(bank.to_string()))?;
         let created_at = crate::unix_now();
-        let mut ids = Vec::with_capacity(contents.len());
+        let (mut count, mut first, mut last) = (0u64, None, None);
         {
             let mut insert_content = transaction.prepare_cached(
                 "INSERT INTO content (bank_id, labels, metadata, note, provenance_exchange, provenance_fetch_id, created_at) \
@@ -342,7 +342,11 @@ impl Store for SqliteStore {
             let mut insert_change = transaction.prepare_cached(
                 "INSERT INTO change_log (kind, object_id) VALUES ('content', ?1)",
             )?;
-            for content in contents {
+            while let Some(content) = next()? {
+                count += 1;
+                content
+                    .validate()
+                    .map_err(|e| Error::Invalid(format!("content {count}: {e}")))?;
                 let labels = serde_json::to_string(&content.labels)
                     .map_err(|e| Error::Invalid(e.to_string()))?;
                 let metadata = serde_json::to_string(&content.metadata)
@@ -362,19 +366,20 @@ impl Store for SqliteStore {
                     insert_signal.execute(params![id, signal_type, value])?;
                 }
                 insert_change.execute([id])?;
-                ids.push(id);
+                first.get_or_insert(id);
+                last = Some(id);
+                added(id);
             }
         }
-        let (first, last) = (ids.first().copied(), ids.last().copied());
         audit(
             &transaction,
             actor,
             "content.add",
             &format!("bank:{}", bank.name),
-            json!({ "count": ids.len(), "first_id": first, "last_id": last }),
+            json!({ "count": count, "first_id": first, "last_id": last }),
         )?;
         transaction.commit()?;
-        Ok(ids)
+        Ok(count)
     }
 
     fn count_contents(&self, bank: &BankName) -> Result<u64, Error> {

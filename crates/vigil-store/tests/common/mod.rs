@@ -130,6 +130,45 @@ pub fn contract(store: &dyn Store) {
         5
     );
 
+    // Streaming import: ids reported as added, and an error from the
+    // source midway leaves none of it.
+    let before = store.count_contents(&bank("BANK_B")).unwrap();
+    let mut produced = 0u8;
+    let mut seen = Vec::new();
+    let count = store
+        .import(
+            &bank("BANK_B"),
+            &mut || {
+                produced += 1;
+                Ok((produced <= 3).then(|| content(30 + produced, "threat-to-life")))
+            },
+            &mut |id| seen.push(id),
+            "tester",
+        )
+        .unwrap();
+    assert_eq!((count, seen.len()), (3, 3));
+    let mut produced = 0u8;
+    let err = store
+        .import(
+            &bank("BANK_B"),
+            &mut || {
+                produced += 1;
+                if produced == 3 {
+                    Err(Error::Invalid("the source broke".to_owned()))
+                } else {
+                    Ok(Some(content(40 + produced, "crisis")))
+                }
+            },
+            &mut |_| {},
+            "tester",
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("the source broke"), "{err}");
+    assert_eq!(store.count_contents(&bank("BANK_B")).unwrap(), before + 3);
+    for id in seen {
+        store.delete_content(id, "tester").unwrap();
+    }
+
     // Deletes.
     assert!(store.delete_content(ids[1], "tester").unwrap());
     assert!(!store.delete_content(ids[1], "tester").unwrap());

@@ -49,14 +49,25 @@ pub(crate) fn run(
 
     eprintln!("importing…");
     let started = Instant::now();
-    let contents = transfer::parse(
+    let mut contents = transfer::read(
         BufReader::new(std::fs::File::open(&file)?),
         Format::JsonLines,
     )?;
-    let parse_seconds = started.elapsed().as_secs_f64();
-    let ids = target.add_contents(&bank, &contents, ACTOR)?;
+    let mut first_id = None;
+    target.import(
+        &bank,
+        &mut || {
+            contents
+                .next()
+                .transpose()
+                .map_err(|e| vigil_store::Error::Invalid(e.to_string()))
+        },
+        &mut |id| {
+            first_id.get_or_insert(id);
+        },
+        ACTOR,
+    )?;
     let import_seconds = started.elapsed().as_secs_f64();
-    drop(contents);
     drop(target);
 
     eprintln!("opening the engine…");
@@ -67,7 +78,7 @@ pub(crate) fn run(
     let found = first_pdq
         .map(|pdq| engine.lookup("pdq", &pdq.to_string(), &LookupOptions::default()))
         .transpose()?
-        .is_some_and(|matches| matches.iter().any(|m| m.content_id == ids[0]));
+        .is_some_and(|matches| matches.iter().any(|m| Some(m.content_id) == first_id));
     let indexed = engine.indexed();
     if settings.database.is_some() {
         engine.delete_bank(&bank, ACTOR)?;
@@ -76,7 +87,6 @@ pub(crate) fn run(
         "contents": size,
         "store": if settings.database.is_some() { "postgres" } else { "sqlite" },
         "file_bytes": bytes,
-        "parse_seconds": parse_seconds,
         "import_seconds": import_seconds,
         "imports_per_second": size as f64 / import_seconds,
         "engine_start_seconds": start_seconds,

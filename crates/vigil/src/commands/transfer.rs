@@ -37,16 +37,31 @@ pub(crate) fn import(
     };
     let input =
         std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
-    let contents = transfer::parse(BufReader::new(input), file_format)
+    let mut contents = transfer::read(BufReader::new(input), file_format)
         .with_context(|| format!("nothing imported from {}", file.display()))?;
     let store = store.open()?;
-    let ids = store
-        .add_contents(&bank, &contents, ACTOR)
-        .context("nothing imported")?;
+    let (mut first, mut last) = (None, None);
+    // Streams: lines are parsed while the one transaction writes them.
+    let count = store
+        .import(
+            &bank,
+            &mut || {
+                contents
+                    .next()
+                    .transpose()
+                    .map_err(|e| vigil_store::Error::Invalid(e.to_string()))
+            },
+            &mut |id| {
+                first.get_or_insert(id);
+                last = Some(id);
+            },
+            ACTOR,
+        )
+        .with_context(|| format!("nothing imported from {}", file.display()))?;
     writeln!(
         out,
         "{}",
-        json!({ "bank": bank, "imported": ids.len(), "first_id": ids.first(), "last_id": ids.last() })
+        json!({ "bank": bank, "imported": count, "first_id": first, "last_id": last })
     )?;
     Ok(ExitStatus::Success)
 }
