@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -24,6 +24,8 @@ type ApiResult<T> = Result<T, ApiError>;
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/status", get(status))
+        .route("/h/hash", post(hash_upload))
+        .route("/c/bank/{name}/content", post(add_content_upload))
         .route("/status/live", get(status))
         .route("/m/raw_lookup", get(raw_lookup))
         .route("/m/lookup", get(lookup))
@@ -41,6 +43,68 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/c/signal_type", get(signal_types))
         .route("/c/content_type", get(content_types))
+        // Uploads up to the media limit; larger bodies get 413.
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
+}
+
+/// Largest upload accepted, as `vigil hash`'s default file limit.
+const MAX_UPLOAD_BYTES: usize = 256 * 1024 * 1024;
+
+/// `POST /h/hash`: multipart with one file whose field name is its content
+/// type → `{"pdq": "<hex>", "md5": …, "sha256": …}`; a PDQ of quality below
+/// 50 is `""`, as in HMA.
+async fn hash_upload(multipart: Multipart) -> ApiResult<Json<Value>> {
+    let upload = crate::hasher::read_upload(multipart).await?;
+    let (signals, _, _) = crate::hasher::hash_photo(upload.bytes).await?;
+    let mut body = Map::new();
+    body.insert(
+        "pdq".to_owned(),
+        json!(signals.get("pdq").unwrap_or_default()),
+    );
+    for (signal_type, value) in signals.iter().filter(|(t, _)| *t != "pdq") {
+        body.insert(signal_type.to_owned(), json!(value));
+    }
+    Ok(Json(Value::Object(body)))
+}
+
+/// `POST /c/bank/{name}/content`: a multipart upload (plus optional
+/// `metadata` JSON and `note` fields) is hashed and banked → `{"id", "signals"}`.
+async fn add_content_upload(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    multipart: Multipart,
+) -> ApiResult<Json<Value>> {
+    let bank = name
+        .parse::<BankName>()
+        .map_err(|_| ApiError::not_found(format!("bank '{name}' not found")))?;
+    let upload = crate::hasher::read_upload(multipart).await.map_err(|e| {
+        if e.message == "Missing multipart/form-data file upload" {
+            ApiError::bad_request("Neither `url` nor multipart file upload was received")
+        } else {
+            e
+        }
+    })?;
+    let mut content = NewContent::default();
+    for (field, value) in &upload.fields {
+        match field.as_str() {
+            "note" => content.note = Some(value.clone()).filter(|n| !n.is_empty()),
+            "metadata" => {
+                content.metadata = serde_json::from_str(value)
+                    .map_err(|e| ApiError::bad_request(format!("Invalid metadata: {e}")))?;
+            }
+            _ => {}
+        }
+    }
+    let (signals, _, _) = crate::hasher::hash_photo(upload.bytes).await?;
+    content.signals = signals.clone();
+    let id = blocking(&state, move |engine| {
+        if engine.store().bank(&bank)?.is_none() {
+            return Err(ApiError::not_found(format!("bank '{bank}' not found")));
+        }
+        Ok(engine.add_contents(&bank, std::slice::from_ref(&content), "api")?[0])
+    })
+    .await?;
+    Ok(Json(json!({ "id": id, "signals": signals })))
 }
 
 /// Runs store work off the async threads.

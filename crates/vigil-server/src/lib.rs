@@ -10,13 +10,15 @@
 //! run the real server on port 0 without the binary.
 //!
 //! Served so far (HMA's shapes; deliberate differences are listed in
-//! `docs/hma-compatibility.md`): `/status`, `/status/live`, `/m/raw_lookup`, `/m/lookup` (signal
+//! `docs/hma-compatibility.md`): `/status`, `POST /h/hash`,
+//! `POST /c/bank/{name}/content` (uploads), `/status/live`, `/m/raw_lookup`, `/m/lookup` (signal
 //! form), `/m/compare`, `/m/index/status`, `/c/banks`, `/c/bank/{name}`,
 //! `/c/bank/{name}/signal`, `/c/bank/{name}/content/{id}`,
 //! `/c/signal_type`, `/c/content_type`.
 #![deny(missing_docs)]
 
 mod error;
+mod hasher;
 mod hma;
 
 use std::future::Future;

@@ -74,6 +74,36 @@ impl Server {
         Self::read(&mut response)
     }
 
+    /// Posts a multipart form: `files` as (field, file name, bytes), then
+    /// `fields` as (name, text).
+    fn upload(
+        &self,
+        path: &str,
+        files: &[(&str, &str, &[u8])],
+        fields: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let boundary = "vigil-test-boundary-7f3a";
+        let mut body = Vec::new();
+        for (field, file_name, bytes) in files {
+            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+            body.extend(*bytes);
+            body.extend(b"\r\n");
+        }
+        for (name, value) in fields {
+            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        }
+        body.extend(format!("--{boundary}--\r\n").as_bytes());
+        let mut response = Self::agent()
+            .post(&format!("{}{path}", self.base))
+            .header(
+                "Content-Type",
+                &format!("multipart/form-data; boundary={boundary}"),
+            )
+            .send(&body[..])
+            .unwrap();
+        Self::read(&mut response)
+    }
+
     fn read(response: &mut ureq::http::Response<ureq::Body>) -> (u16, Value) {
         let status = response.status().as_u16();
         let text = response.body_mut().read_to_string().unwrap();
@@ -397,4 +427,96 @@ fn compare_follows_hma() {
     ] {
         assert_eq!(server.send("POST", "/m/compare", &bad).0, 400, "{bad}");
     }
+}
+
+fn vector(path: &str) -> Vec<u8> {
+    std::fs::read(vigil_testkit::pdq_vectors().join(path)).unwrap()
+}
+
+#[test]
+fn uploads_are_hashed_and_banked() {
+    let server = Server::start();
+    let photo = vector("bridge-mods/aaa-orig.jpg");
+    let (status, hashes) = server.upload("/h/hash", &[("photo", "a.jpg", &photo)], &[]);
+    assert_eq!(status, 200, "{hashes}");
+    assert_eq!(
+        hashes["pdq"],
+        "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+    );
+    assert_eq!(hashes["md5"].as_str().map(str::len), Some(32));
+    let tiny = vector("synthetic/rgb-1x1.png");
+    assert_eq!(
+        server
+            .upload("/h/hash", &[("photo", "t.png", &tiny)], &[])
+            .1["pdq"],
+        "",
+        "low quality gives an empty PDQ"
+    );
+    assert_eq!(
+        server.upload("/h/hash", &[], &[("x", "y")]).1["message"],
+        "Missing multipart/form-data file upload"
+    );
+    assert_eq!(
+        server
+            .upload(
+                "/h/hash",
+                &[("photo", "a", &photo), ("photo", "b", &photo)],
+                &[]
+            )
+            .1["message"],
+        "Only one file allowed per request"
+    );
+    assert_eq!(
+        server.upload("/h/hash", &[("gif", "a", &photo)], &[]).1["message"],
+        "no such content_type: 'gif'"
+    );
+    assert_eq!(
+        server
+            .upload("/h/hash", &[("photo", "x", b"not an image")], &[])
+            .0,
+        400
+    );
+
+    server.send("POST", "/c/banks", &json!({ "name": "UPLOADS" }));
+    let metadata = r#"{"content_id": "post-1", "content_uri": "https://example.test/p/1"}"#;
+    let (status, added) = server.upload(
+        "/c/bank/UPLOADS/content",
+        &[("photo", "a.jpg", &photo)],
+        &[("metadata", metadata), ("note", "banked by upload")],
+    );
+    assert_eq!(status, 200, "{added}");
+    assert_eq!(added["id"], 1);
+    let (_, content) = server.get("/c/bank/UPLOADS/content/1?include_signals=true");
+    assert_eq!(content["metadata"]["content_id"], "post-1");
+    assert_eq!(content["note"], "banked by upload");
+    // The next lookup finds a blurred copy.
+    let blurred = vector("bridge-mods/blur-a-lot.jpg");
+    let (_, query) = server.upload("/h/hash", &[("photo", "b.jpg", &blurred)], &[]);
+    let (_, found) = server.get(&format!(
+        "/m/lookup?signal_type=pdq&signal={}",
+        query["pdq"].as_str().unwrap()
+    ));
+    assert_eq!(found["UPLOADS"][0]["bank_content_id"], 1);
+    assert_eq!(
+        server
+            .upload("/c/bank/UPLOADS/content", &[], &[("note", "x")])
+            .1["message"],
+        "Neither `url` nor multipart file upload was received"
+    );
+    assert_eq!(
+        server
+            .upload("/c/bank/NOPE/content", &[("photo", "a.jpg", &photo)], &[])
+            .0,
+        404
+    );
+    assert_eq!(
+        server
+            .upload(
+                "/c/bank/UPLOADS/content",
+                &[("photo", "a.jpg", &photo)],
+                &[("metadata", "{\"colour\": 1}")]
+            )
+            .0,
+        400
+    );
 }
