@@ -134,17 +134,15 @@ fn truthy(value: Option<&str>) -> bool {
     )
 }
 
-fn bank_list(banks: Option<&str>) -> ApiResult<Option<Vec<BankName>>> {
-    let Some(banks) = banks.filter(|b| !b.trim().is_empty()) else {
-        return Ok(None);
-    };
+fn bank_list(banks: Option<&str>) -> Option<Vec<BankName>> {
+    let banks = banks.filter(|b| !b.trim().is_empty())?;
     // An unknown or malformed bank name simply matches nothing, as in HMA.
-    Ok(Some(
+    Some(
         banks
             .split(',')
             .filter_map(|b| b.trim().parse().ok())
             .collect(),
-    ))
+    )
 }
 
 fn check_signal_type(signal_type: &str) -> ApiResult<()> {
@@ -186,26 +184,48 @@ async fn raw_lookup(
     else {
         return Err(ApiError::bad_request("signal_type and signal are required"));
     };
-    check_signal_type(signal_type)?;
     let options = LookupOptions {
         include_disabled: true,
         bypass_enabled_ratio: true,
-        banks: bank_list(query.banks.as_deref())?,
+        banks: bank_list(query.banks.as_deref()),
         ..LookupOptions::default()
     };
-    let matches = state
-        .engine
-        .lookup(signal_type, signal, &options)
-        .map_err(|e| ApiError::bad_request(format!("invalid signal: {}", inner_message(e))))?;
+    let matches = find(&state, signal_type, signal, &options)?;
     let body = if truthy(query.include_distance.as_deref()) {
-        json!({ "matches": matches.iter().map(|m| json!({
-            "bank_content_id": m.content_id,
-            "distance": distance_text(signal_type, m.distance),
-        })).collect::<Vec<_>>() })
+        json!({ "matches": matches.iter().map(|m| match_json(signal_type, m)).collect::<Vec<_>>() })
     } else {
         json!({ "matches": matches.iter().map(|m| m.content_id).collect::<Vec<_>>() })
     };
     Ok(Json(body))
+}
+
+/// Checks the signal type and looks `signal` up with `options`.
+fn find(
+    state: &AppState,
+    signal_type: &str,
+    signal: &str,
+    options: &LookupOptions,
+) -> ApiResult<Vec<vigil_engine::Match>> {
+    check_signal_type(signal_type)?;
+    state
+        .engine
+        .lookup(signal_type, signal, options)
+        .map_err(|e| ApiError::bad_request(format!("invalid signal: {}", inner_message(e))))
+}
+
+/// One match as HMA writes it.
+fn match_json(signal_type: &str, found: &vigil_engine::Match) -> Value {
+    json!({
+        "bank_content_id": found.content_id,
+        "distance": distance_text(signal_type, found.distance),
+    })
+}
+
+/// The current Unix time in seconds.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn inner_message(error: vigil_engine::Error) -> String {
@@ -241,7 +261,6 @@ async fn lookup(
             "Either url or both signal and signal_type are required",
         ));
     };
-    check_signal_type(signal_type)?;
     let seed = match query.seed.as_deref() {
         Some(seed) => Some(
             seed.trim()
@@ -251,20 +270,16 @@ async fn lookup(
         None => None,
     };
     let options = LookupOptions {
-        banks: bank_list(query.banks.as_deref())?,
+        banks: bank_list(query.banks.as_deref()),
         seed,
         ..LookupOptions::default()
     };
-    let matches = state
-        .engine
-        .lookup(signal_type, signal, &options)
-        .map_err(|e| ApiError::bad_request(format!("invalid signal: {}", inner_message(e))))?;
     let mut by_bank: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    for m in matches {
-        by_bank.entry(m.bank.to_string()).or_default().push(json!({
-            "bank_content_id": m.content_id,
-            "distance": distance_text(signal_type, m.distance),
-        }));
+    for m in find(&state, signal_type, signal, &options)? {
+        by_bank
+            .entry(m.bank.to_string())
+            .or_default()
+            .push(match_json(signal_type, &m));
     }
     Ok(Json(json!(by_bank)))
 }
@@ -313,9 +328,7 @@ async fn index_status(
     if let Some(signal_type) = query.signal_type.as_deref() {
         check_signal_type(signal_type)?;
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = unix_now();
     let mut body = Map::new();
     for (signal_type, size) in state.engine.index_sizes() {
         if query
@@ -561,9 +574,7 @@ async fn update_content(
     Path((name, id)): Path<(String, i64)>,
     Json(body): Json<UpdateContentBody>,
 ) -> ApiResult<Json<Value>> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now = unix_now();
     let latest = now + 5 * 366 * 24 * 3600;
     let disable_until_ts = match &body.disable_until_ts {
         None => None,
