@@ -1,0 +1,197 @@
+//! The fetcher against a real HTTP server on a loopback port: what it
+//! refuses, where, and what it returns.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{StatusCode, header};
+use axum::response::{Redirect, Response};
+use axum::routing::get;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use vigil_fetch::{FetchError, Fetcher, UrlPolicy};
+
+/// Starts the test site and returns its port.
+async fn site() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = Router::new()
+        .route(
+            "/ok",
+            get(|| async { ([(header::CONTENT_TYPE, "image/png")], vec![7u8; 1000]) }),
+        )
+        .route("/missing", get(|| async { StatusCode::NOT_FOUND }))
+        .route("/big", get(|| async { vec![0u8; 5000] }))
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
+            }),
+        )
+        .route("/to-ok", get(|| async { Redirect::temporary("/ok") }))
+        .route(
+            "/to-file",
+            get(|| async { Redirect::temporary("file:///etc/passwd") }),
+        )
+        .route(
+            "/to-ip",
+            get(move || async move { Redirect::temporary(&format!("http://127.0.0.1:{port}/ok")) }),
+        )
+        .route("/loop", get(|| async { Redirect::temporary("/loop") }))
+        .route(
+            "/bad-location",
+            get(|| async {
+                Response::builder()
+                    .status(StatusCode::FOUND)
+                    .header(header::LOCATION, &b"\xff\xfe"[..])
+                    .body(Body::empty())
+                    .unwrap()
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    port
+}
+
+/// A server that answers every connection with a body of `size` bytes and
+/// no `Content-Length`, so a limit can only be enforced while reading.
+async fn unsized_body_server(size: usize) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 2048];
+                let _ = socket.read(&mut request).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
+                    .await;
+                let _ = socket.write_all(&vec![1u8; size]).await;
+            });
+        }
+    });
+    port
+}
+
+fn loopback_policy() -> UrlPolicy {
+    UrlPolicy {
+        allow_private: true,
+        max_bytes: 2000,
+        timeout: Duration::from_secs(1),
+        ..UrlPolicy::default()
+    }
+}
+
+#[tokio::test]
+async fn fetches_a_body_with_its_content_type_and_follows_safe_redirects() {
+    let port = site().await;
+    let fetcher = Fetcher::new(loopback_policy()).unwrap();
+    let fetched = fetcher
+        .get(&format!("http://127.0.0.1:{port}/to-ok"))
+        .await
+        .unwrap();
+    assert_eq!(fetched.bytes, vec![7u8; 1000]);
+    assert_eq!(fetched.content_type.as_deref(), Some("image/png"));
+    assert_eq!(fetched.url.path(), "/ok");
+}
+
+#[tokio::test]
+async fn loopback_is_refused_by_default_by_literal_and_by_name() {
+    let port = site().await;
+    let fetcher = Fetcher::new(UrlPolicy::default()).unwrap();
+    for url in [
+        format!("http://127.0.0.1:{port}/ok"),
+        format!("http://[::ffff:127.0.0.1]:{port}/ok"),
+        // A name that resolves to loopback: refused in the resolver.
+        format!("http://localhost:{port}/ok"),
+    ] {
+        match fetcher.get(&url).await {
+            Err(FetchError::Unsafe { reason, .. }) => {
+                assert!(reason.contains("not a public address"), "{url}: {reason}")
+            }
+            other => panic!("{url} must be refused, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_redirect_hop_is_checked_again() {
+    let port = site().await;
+    // Only `localhost` is allowed: the redirect to the IP literal leaves the allowlist.
+    let fetcher = Fetcher::new(UrlPolicy {
+        allowed_hosts: vec!["localhost".into()],
+        ..loopback_policy()
+    })
+    .unwrap();
+    assert!(
+        fetcher
+            .get(&format!("http://localhost:{port}/ok"))
+            .await
+            .is_ok()
+    );
+    let refused = fetcher.get(&format!("http://localhost:{port}/to-ip")).await;
+    assert!(
+        matches!(&refused, Err(FetchError::Unsafe { url, reason }) if url.contains("127.0.0.1") && reason.contains("allowlist")),
+        "{refused:?}"
+    );
+    let to_file = Fetcher::new(loopback_policy())
+        .unwrap()
+        .get(&format!("http://127.0.0.1:{port}/to-file"))
+        .await;
+    assert!(
+        matches!(&to_file, Err(FetchError::Unsafe { reason, .. }) if reason.contains("http")),
+        "{to_file:?}"
+    );
+}
+
+#[tokio::test]
+async fn limits_size_time_redirects_and_status() {
+    let port = site().await;
+    let fetcher = Fetcher::new(loopback_policy()).unwrap();
+    let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    assert!(matches!(
+        fetcher.get(&url("/big")).await,
+        Err(FetchError::TooLarge { limit: 2000 })
+    ));
+    assert!(matches!(
+        fetcher.get(&url("/slow")).await,
+        Err(FetchError::Timeout { .. })
+    ));
+    assert!(matches!(
+        fetcher.get(&url("/loop")).await,
+        Err(FetchError::TooManyRedirects { limit: 5 })
+    ));
+    assert!(matches!(
+        fetcher.get(&url("/missing")).await,
+        Err(FetchError::Status { status: 404, .. })
+    ));
+    assert!(matches!(
+        fetcher.get(&url("/bad-location")).await,
+        Err(FetchError::Transport { .. })
+    ));
+    let unsized_port = unsized_body_server(50_000).await;
+    assert!(matches!(
+        fetcher
+            .get(&format!("http://127.0.0.1:{unsized_port}/"))
+            .await,
+        Err(FetchError::TooLarge { limit: 2000 })
+    ));
+}
+
+#[tokio::test]
+async fn connection_failures_are_transport_errors() {
+    // Bind then drop: nothing listens on this port any more.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let result = Fetcher::new(loopback_policy())
+        .unwrap()
+        .get(&format!("http://127.0.0.1:{port}/"))
+        .await;
+    assert!(
+        matches!(result, Err(FetchError::Transport { .. })),
+        "{result:?}"
+    );
+}
