@@ -25,14 +25,18 @@
 //! ```
 #![deny(missing_docs)]
 
+mod access;
 mod error;
+mod exchange;
 mod model;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod sqlite;
 mod validate;
 
+pub use access::{ApiToken, Role, TokenStore};
 pub use error::Error;
+pub use exchange::{Exchange, ExchangeStatus, ExchangeStore};
 pub use model::{
     AuditEntry, Bank, BankName, Behaviour, Change, ChangeKind, Content, DisableUntil,
     IndexedContent, Labels, Metadata, NewContent, Provenance, Signals, Tier,
@@ -60,9 +64,11 @@ pub struct ContentUpdate {
     pub labels: Option<Labels>,
 }
 
-/// What the engine needs from persistent storage. Implementations are
-/// shared between threads; every method is one transaction.
-pub trait Store: Send + Sync {
+/// What the engine needs from persistent storage: banks and contents here,
+/// API tokens ([`TokenStore`]) and exchanges ([`ExchangeStore`]) in their own
+/// traits. Implementations are shared between threads; every method is one
+/// transaction.
+pub trait Store: TokenStore + ExchangeStore + Send + Sync {
     /// Creates a bank. Fails with [`Error::BankExists`] on a duplicate name.
     fn create_bank(&self, name: &BankName, enabled_ratio: f64, actor: &str) -> Result<Bank, Error>;
 

@@ -54,3 +54,16 @@ pub(crate) fn change_kind(seq: i64, kind: &str, id: i64) -> Result<ChangeKind, E
         ))),
     }
 }
+
+/// Refuses a checkpoint that moves an exchange's progress backwards.
+pub(crate) fn checkpoint_progress(
+    current: &crate::ExchangeStatus,
+    new: &crate::ExchangeStatus,
+) -> Result<(), Error> {
+    match (current.checkpoint_ts, new.checkpoint_ts) {
+        (Some(old), Some(new)) if new < old => Err(Error::Invalid(format!(
+            "checkpoint moves back from {old} to {new}"
+        ))),
+        _ => Ok(()),
+    }
+}

@@ -101,3 +101,11 @@ fn postgres_newer_schema_is_refused() {
         Err(Error::SchemaTooNew { found: 99, .. })
     ));
 }
+
+#[test]
+fn postgres_tokens_and_exchanges() {
+    let Some(schema) = TestSchema::new("postgres_tokens_and_exchanges") else {
+        return;
+    };
+    common::tokens_and_exchanges(&schema.open());
+}

@@ -55,7 +55,12 @@ fn a_newer_schema_is_refused() {
         SqliteStore::open(&path),
         Err(Error::SchemaTooNew {
             found: 99,
-            supported: 1
+            supported: 2
         })
     ));
+}
+
+#[test]
+fn tokens_and_exchanges() {
+    common::tokens_and_exchanges(&SqliteStore::open_in_memory().unwrap());
 }

@@ -8,13 +8,19 @@ use postgres::types::ToSql;
 use postgres::{Client, NoTls, Transaction};
 use serde_json::json;
 
+mod access;
+mod exchanges;
+
 use crate::{
     AuditEntry, Bank, BankName, Change, Content, ContentUpdate, Error, IndexedContent, Labels,
     Metadata, NewContent, Provenance, Signals, Store,
 };
 
 /// Schema migrations, applied in order at connect; the index is the version.
-const MIGRATIONS: &[&str] = &[include_str!("0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("0001_init.sql"),
+    include_str!("0002_tokens_exchanges.sql"),
+];
 
 /// Key of the transaction-level advisory lock every write takes: writers are
 /// serialised so that change-log sequence numbers become visible in order
@@ -63,14 +69,14 @@ impl PostgresStore {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Client> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Client> {
         // A failed call rolls its transaction back on drop, so the client is
         // usable even if a panic poisoned the mutex.
         self.client.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Runs `f` in a write transaction holding the store's write lock.
-    fn write<T>(
+    pub(super) fn write<T>(
         &self,
         f: impl FnOnce(&mut Transaction<'_>) -> Result<T, Error>,
     ) -> Result<T, Error> {
@@ -114,7 +120,7 @@ fn migrate(client: &mut Client) -> Result<(), Error> {
     Ok(())
 }
 
-fn audit(
+pub(super) fn audit(
     transaction: &mut Transaction<'_>,
     actor: &str,
     action: &str,
@@ -142,7 +148,7 @@ fn log_change(transaction: &mut Transaction<'_>, kind: &str, object_id: i64) -> 
     Ok(())
 }
 
-fn find_bank(
+pub(super) fn find_bank(
     client: &mut impl postgres::GenericClient,
     name: &BankName,
 ) -> Result<Option<Bank>, Error> {
@@ -221,26 +227,40 @@ fn load_contents(
         .collect()
 }
 
+/// Creates a bank inside `transaction` (shared by banks and exchanges).
+pub(super) fn insert_bank(
+    transaction: &mut Transaction<'_>,
+    name: &BankName,
+    enabled_ratio: f64,
+    actor: &str,
+) -> Result<Bank, Error> {
+    crate::validate::ratio(enabled_ratio)?;
+    if find_bank(transaction, name)?.is_some() {
+        return Err(Error::BankExists(name.to_string()));
+    }
+    let id: i64 = transaction
+        .query_one(
+            "INSERT INTO bank (name, enabled_ratio, created_at) VALUES ($1, $2, $3) RETURNING id",
+            &[&name.as_str(), &enabled_ratio, &crate::unix_now()],
+        )?
+        .get(0);
+    audit(
+        transaction,
+        actor,
+        "bank.create",
+        &format!("bank:{name}"),
+        json!({ "enabled_ratio": enabled_ratio }),
+    )?;
+    Ok(Bank {
+        id,
+        name: name.clone(),
+        enabled_ratio,
+    })
+}
+
 impl Store for PostgresStore {
     fn create_bank(&self, name: &BankName, enabled_ratio: f64, actor: &str) -> Result<Bank, Error> {
-        crate::validate::ratio(enabled_ratio)?;
-        self.write(|transaction| {
-            if find_bank(transaction, name)?.is_some() {
-                return Err(Error::BankExists(name.to_string()));
-            }
-            let id: i64 = transaction
-                .query_one(
-                    "INSERT INTO bank (name, enabled_ratio, created_at) VALUES ($1, $2, $3) RETURNING id",
-                    &[&name.as_str(), &enabled_ratio, &crate::unix_now()],
-                )?
-                .get(0);
-            audit(transaction, actor, "bank.create", &format!("bank:{name}"), json!({ "enabled_ratio": enabled_ratio }))?;
-            Ok(Bank {
-                id,
-                name: name.clone(),
-                enabled_ratio,
-            })
-        })
+        self.write(|transaction| insert_bank(transaction, name, enabled_ratio, actor))
     }
 
     fn banks(&self) -> Result<Vec<Bank>, Error> {

@@ -6,13 +6,19 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::json;
 
+mod access;
+mod exchanges;
+
 use crate::{
     AuditEntry, Bank, BankName, Change, Content, ContentUpdate, Error, IndexedContent, Labels,
     Metadata, NewContent, Provenance, Signals, Store,
 };
 
 /// Schema migrations, applied in order at open; the index is the version.
-const MIGRATIONS: &[&str] = &[include_str!("0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("0001_init.sql"),
+    include_str!("0002_tokens_exchanges.sql"),
+];
 
 /// The store on SQLite. One connection behind a mutex: SQLite serialises
 /// writers anyway, and the engine reads mostly from its in-memory indexes.
@@ -54,7 +60,7 @@ impl SqliteStore {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic mid-call rolls its transaction back when the Transaction
         // drops, so the connection is consistent even if poisoned.
         self.connection
@@ -91,7 +97,7 @@ fn migrate(connection: &mut Connection) -> Result<(), Error> {
     Ok(())
 }
 
-fn audit(
+pub(super) fn audit(
     transaction: &Transaction<'_>,
     actor: &str,
     action: &str,
@@ -127,7 +133,7 @@ fn to_bank((id, name, enabled_ratio): (i64, String, f64)) -> Result<Bank, Error>
     })
 }
 
-fn find_bank(connection: &Connection, name: &BankName) -> Result<Option<Bank>, Error> {
+pub(super) fn find_bank(connection: &Connection, name: &BankName) -> Result<Option<Bank>, Error> {
     connection
         .query_row(
             "SELECT id, name, enabled_ratio FROM bank WHERE name = ?1",
@@ -205,30 +211,41 @@ fn load_contents(
     Ok(contents)
 }
 
+/// Creates a bank inside `transaction` (shared by banks and exchanges).
+pub(super) fn insert_bank(
+    transaction: &Transaction<'_>,
+    name: &BankName,
+    enabled_ratio: f64,
+    actor: &str,
+) -> Result<Bank, Error> {
+    crate::validate::ratio(enabled_ratio)?;
+    if find_bank(transaction, name)?.is_some() {
+        return Err(Error::BankExists(name.to_string()));
+    }
+    transaction.execute(
+        "INSERT INTO bank (name, enabled_ratio, created_at) VALUES (?1, ?2, ?3)",
+        params![name.as_str(), enabled_ratio, crate::unix_now()],
+    )?;
+    let bank = Bank {
+        id: transaction.last_insert_rowid(),
+        name: name.clone(),
+        enabled_ratio,
+    };
+    audit(
+        transaction,
+        actor,
+        "bank.create",
+        &format!("bank:{name}"),
+        json!({ "enabled_ratio": enabled_ratio }),
+    )?;
+    Ok(bank)
+}
+
 impl Store for SqliteStore {
     fn create_bank(&self, name: &BankName, enabled_ratio: f64, actor: &str) -> Result<Bank, Error> {
-        crate::validate::ratio(enabled_ratio)?;
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
-        if find_bank(&transaction, name)?.is_some() {
-            return Err(Error::BankExists(name.to_string()));
-        }
-        transaction.execute(
-            "INSERT INTO bank (name, enabled_ratio, created_at) VALUES (?1, ?2, ?3)",
-            params![name.as_str(), enabled_ratio, crate::unix_now()],
-        )?;
-        let bank = Bank {
-            id: transaction.last_insert_rowid(),
-            name: name.clone(),
-            enabled_ratio,
-        };
-        audit(
-            &transaction,
-            actor,
-            "bank.create",
-            &format!("bank:{name}"),
-            json!({ "enabled_ratio": enabled_ratio }),
-        )?;
+        let bank = insert_bank(&transaction, name, enabled_ratio, actor)?;
         transaction.commit()?;
         Ok(bank)
     }

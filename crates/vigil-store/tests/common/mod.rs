@@ -198,3 +198,124 @@ pub fn contract(store: &dyn Store) {
     );
     assert!(audit.iter().all(|a| a.actor == "tester"));
 }
+
+/// Tokens and exchanges, against any store (on a fresh store).
+pub fn tokens_and_exchanges(store: &dyn Store) {
+    use vigil_store::{ExchangeStatus, Role};
+
+    // Tokens: stored by digest, roles normalised, names unique, revocable.
+    let digest = "ab".repeat(32);
+    let token = store
+        .create_token(
+            "moderation-bot",
+            &digest,
+            &[Role::Matcher, Role::Hasher, Role::Matcher],
+            "tester",
+        )
+        .unwrap();
+    assert_eq!(token.roles, [Role::Hasher, Role::Matcher]);
+    assert!(
+        store
+            .create_token(
+                "moderation-bot",
+                &"cd".repeat(32),
+                &[Role::Curator],
+                "tester"
+            )
+            .is_err()
+    );
+    assert!(
+        store
+            .create_token("no roles", &"ef".repeat(32), &[], "tester")
+            .is_err()
+    );
+    assert_eq!(
+        store.token_by_secret_sha256(&digest).unwrap().unwrap().name,
+        "moderation-bot"
+    );
+    assert!(
+        store
+            .token_by_secret_sha256(&"00".repeat(32))
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.revoke_token("moderation-bot", "tester").unwrap());
+    assert!(!store.revoke_token("moderation-bot", "tester").unwrap());
+    assert!(store.token_by_secret_sha256(&digest).unwrap().is_none());
+    let listed = store.tokens().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].revoked_at.is_some());
+
+    // Exchanges: each owns the bank of its name.
+    let config = serde_json::json!({ "filename": "signals.txt" });
+    let exchange = store
+        .create_exchange(&bank("SHARED_FEED"), "local_file", &config, "tester")
+        .unwrap();
+    assert!(exchange.enabled);
+    assert_eq!(exchange.config, config);
+    assert_eq!(exchange.status, ExchangeStatus::default());
+    assert!(store.bank(&bank("SHARED_FEED")).unwrap().is_some());
+    assert!(matches!(
+        store.create_exchange(&bank("SHARED_FEED"), "sample", &config, "tester"),
+        Err(Error::BankExists(_))
+    ));
+    let status = ExchangeStatus {
+        checkpoint: Some(serde_json::json!({ "line": 10 })),
+        checkpoint_ts: Some(100),
+        fetched_items: 10,
+        up_to_date: true,
+        last_fetch_succeeded: Some(true),
+        ..ExchangeStatus::default()
+    };
+    store
+        .save_exchange_status(&bank("SHARED_FEED"), &status)
+        .unwrap();
+    let backwards = ExchangeStatus {
+        checkpoint_ts: Some(99),
+        ..status.clone()
+    };
+    assert!(
+        store
+            .save_exchange_status(&bank("SHARED_FEED"), &backwards)
+            .is_err()
+    );
+    let disabled = store
+        .set_exchange_enabled(&bank("SHARED_FEED"), false, "tester")
+        .unwrap()
+        .unwrap();
+    assert!(!disabled.enabled);
+    assert_eq!(disabled.status, status);
+    assert!(
+        store
+            .set_exchange_enabled(&bank("NO_SUCH"), true, "tester")
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.exchanges().unwrap().len(), 1);
+    store
+        .add_contents(&bank("SHARED_FEED"), &[content(9, "crisis")], "tester")
+        .unwrap();
+    assert!(
+        store
+            .delete_exchange(&bank("SHARED_FEED"), "tester")
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_exchange(&bank("SHARED_FEED"), "tester")
+            .unwrap()
+    );
+    assert!(store.bank(&bank("SHARED_FEED")).unwrap().is_none());
+    assert!(store.exchanges().unwrap().is_empty());
+    // Deleting an exchange's bank deletes the exchange too.
+    store
+        .create_exchange(
+            &bank("OTHER_FEED"),
+            "sample",
+            &serde_json::json!({}),
+            "tester",
+        )
+        .unwrap();
+    store.delete_bank(&bank("OTHER_FEED"), "tester").unwrap();
+    assert!(store.exchange(&bank("OTHER_FEED")).unwrap().is_none());
+}
