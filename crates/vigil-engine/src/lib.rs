@@ -21,7 +21,9 @@
 
 #![deny(missing_docs)]
 
+mod access;
 mod error;
+pub mod exchange;
 mod indexes;
 pub mod transfer;
 
@@ -34,6 +36,7 @@ use vigil_media::{HashOptions, MediaSignals};
 use vigil_signal::{Md5, PdqHash, Sha256};
 use vigil_store::{Bank, BankName, Content, ContentUpdate, NewContent, Signals, Store};
 
+pub use access::secret_digest;
 pub use error::Error;
 use indexes::{EXACT_TYPES, Indexes};
 
