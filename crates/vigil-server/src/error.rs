@@ -26,6 +26,14 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, message)
     }
 
+    /// A 500 whose details are in the server's log, not the answer.
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error, see the server's logs",
+        )
+    }
+
     /// An answer with any status.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self {
@@ -53,10 +61,7 @@ impl From<vigil_engine::Error> for ApiError {
             E::Media(error) => Self::bad_request(error.to_string()),
             other => {
                 tracing::error!(error = %other, "request failed");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal error, see the server's logs",
-                )
+                Self::internal()
             }
         }
     }
@@ -65,5 +70,31 @@ impl From<vigil_engine::Error> for ApiError {
 impl From<vigil_store::Error> for ApiError {
     fn from(error: vigil_store::Error) -> Self {
         vigil_engine::Error::Store(error).into()
+    }
+}
+
+impl From<vigil_fetch::FetchError> for ApiError {
+    /// HMA's answers for URL fetching: 400 `Invalid or unsafe URL provided`,
+    /// 413 `Content too large`, 400 `Failed to fetch URL: …`; each with the
+    /// reason added.
+    fn from(error: vigil_fetch::FetchError) -> Self {
+        use vigil_fetch::FetchError as F;
+        match error {
+            F::Unsafe { reason, .. } => {
+                Self::bad_request(format!("Invalid or unsafe URL provided: {reason}"))
+            }
+            F::TooLarge { limit } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("Content too large (more than {limit} bytes)"),
+            ),
+            F::Setup(reason) => {
+                tracing::error!(%reason, "URL fetcher misconfigured");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Service misconfigured, see logs for details",
+                )
+            }
+            other => Self::bad_request(format!("Failed to fetch URL: {other}")),
+        }
     }
 }

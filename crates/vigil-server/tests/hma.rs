@@ -2,128 +2,14 @@
 //! a real HTTP client.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test failures should panic.
 
-use std::sync::Arc;
+mod common;
 
+use common::{Server, vector};
 use serde_json::{Value, json};
-use vigil_engine::Engine;
-use vigil_store::SqliteStore;
 
 const PDQ: &str = "d8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22";
 const PDQ_NEAR: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
 const MD5: &str = "d41d8cd98f00b204e9800998ecf8427e";
-
-/// A server on 127.0.0.1:0 over an in-memory store, stopped on drop.
-struct Server {
-    base: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Server {
-    fn start() -> Self {
-        let engine =
-            Arc::new(Engine::open(Arc::new(SqliteStore::open_in_memory().unwrap())).unwrap());
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            runtime
-                .block_on(vigil_server::serve(listener, engine, async {
-                    let _ = stopped.await;
-                }))
-                .unwrap();
-        });
-        Self {
-            base,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-
-    fn agent() -> ureq::Agent {
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into()
-    }
-
-    fn get(&self, path: &str) -> (u16, Value) {
-        let mut response = Self::agent()
-            .get(&format!("{}{path}", self.base))
-            .call()
-            .unwrap();
-        Self::read(&mut response)
-    }
-
-    fn send(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
-        let url = format!("{}{path}", self.base);
-        let agent = Self::agent();
-        let mut response = match method {
-            "POST" => agent.post(&url).send_json(body),
-            "PUT" => agent.put(&url).send_json(body),
-            _ => agent.delete(&url).call(),
-        }
-        .unwrap();
-        Self::read(&mut response)
-    }
-
-    /// Posts a multipart form: `files` as (field, file name, bytes), then
-    /// `fields` as (name, text).
-    fn upload(
-        &self,
-        path: &str,
-        files: &[(&str, &str, &[u8])],
-        fields: &[(&str, &str)],
-    ) -> (u16, Value) {
-        let boundary = "vigil-test-boundary-7f3a";
-        let mut body = Vec::new();
-        for (field, file_name, bytes) in files {
-            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
-            body.extend(*bytes);
-            body.extend(b"\r\n");
-        }
-        for (name, value) in fields {
-            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
-        }
-        body.extend(format!("--{boundary}--\r\n").as_bytes());
-        let mut response = Self::agent()
-            .post(&format!("{}{path}", self.base))
-            .header(
-                "Content-Type",
-                &format!("multipart/form-data; boundary={boundary}"),
-            )
-            .send(&body[..])
-            .unwrap();
-        Self::read(&mut response)
-    }
-
-    fn read(response: &mut ureq::http::Response<ureq::Body>) -> (u16, Value) {
-        let status = response.status().as_u16();
-        let text = response.body_mut().read_to_string().unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
 
 #[test]
 fn status_and_types() {
@@ -427,10 +313,6 @@ fn compare_follows_hma() {
     ] {
         assert_eq!(server.send("POST", "/m/compare", &bad).0, 400, "{bad}");
     }
-}
-
-fn vector(path: &str) -> Vec<u8> {
-    std::fs::read(vigil_testkit::pdq_vectors().join(path)).unwrap()
 }
 
 #[test]

@@ -99,15 +99,39 @@ pub(crate) enum Command {
     ///
     ///   vigil match upload.jpg
     Match(MatchArgs),
-    /// Serve HMA's HTTP API (matching and curation) over the store.
+    /// Serve HMA's HTTP API (hashing, matching, curation, exchanges) and
+    /// Vigil's /v1 API over the store.
     ///
-    /// HMA clients work unchanged: `/m/lookup`, `/m/raw_lookup`,
-    /// `/m/compare`, `/c/banks`, `/c/bank/NAME/signal`, … with HMA's JSON.
-    /// Changes made by other processes to the same store show within a
-    /// second. Stops cleanly on Ctrl-C or SIGTERM.
+    /// HMA clients work unchanged: `/h/hash`, `/m/lookup`, `/m/raw_lookup`,
+    /// `/c/banks`, `/c/bank/NAME/content`, `/c/exchanges`, … with HMA's
+    /// JSON; `/openapi.json` describes every route and `/metrics` serves
+    /// Prometheus metrics. Changes made by other processes to the same store
+    /// show within a second. Stops cleanly on Ctrl-C or SIGTERM.
     ///
-    ///   vigil serve --listen 127.0.0.1:5100
+    /// On loopback, API tokens are optional (a presented token is still
+    /// checked). On any other address every route but /status* and
+    /// /openapi.json needs `Authorization: Bearer <token>` from
+    /// `vigil token create`.
+    ///
+    /// URLs sent to the server (`/h/hash?url=`, content by URL) are fetched
+    /// over http(s) only, never from loopback, private or link-local
+    /// addresses (checked after DNS resolution and on every redirect),
+    /// within a size and time limit.
+    ///
+    ///   vigil serve
+    ///   vigil serve --listen 0.0.0.0:5100 --roles matcher
+    ///   vigil serve --exchange-dir /srv/vigil/exchanges --fetch-allowed-host cdn.example.org
     Serve(ServeArgs),
+    /// Create, list and revoke API tokens for `vigil serve`.
+    ///
+    /// A token grants roles: hasher (/h: hash media), matcher (/m, /v1
+    /// reads: look signals up), curator (/c, /v1 writes: banks, contents,
+    /// labels, exchanges). The secret is printed once; only its SHA-256 is
+    /// stored.
+    ///
+    ///   vigil token create moderation-bot --role hasher --role matcher
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Measure Vigil's speed and compare it with the reference tools.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -115,10 +139,68 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    /// Address to listen on. Only loopback addresses are accepted until API
-    /// tokens exist: the API has no authentication yet.
+    /// Address to listen on. Any address but loopback requires API tokens.
     #[arg(long, default_value = "127.0.0.1:5100")]
     pub(crate) listen: std::net::SocketAddr,
+    /// Route groups to serve (comma list): hasher (/h), matcher (/m),
+    /// curator (/c). Others answer 404, as in HMA.
+    #[arg(long, value_delimiter = ',', default_value = "hasher,matcher,curator")]
+    pub(crate) roles: Vec<RoleArg>,
+    /// Require an API token even on loopback.
+    #[arg(long)]
+    pub(crate) require_tokens: bool,
+    /// Only fetch URLs on this host or its subdomains (repeatable; default:
+    /// any public host).
+    #[arg(long = "fetch-allowed-host", value_name = "HOST")]
+    pub(crate) fetch_allowed_hosts: Vec<String>,
+    /// Also fetch from loopback, private and link-local addresses. Only for
+    /// tests and closed networks: it lets callers reach the host's network.
+    #[arg(long)]
+    pub(crate) fetch_allow_private: bool,
+    /// Largest body fetched from a URL, in MiB (larger: 413).
+    #[arg(long, default_value_t = 100, value_name = "MIB")]
+    pub(crate) fetch_max_mib: u64,
+    /// Deadline for fetching one URL, in seconds.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub(crate) fetch_timeout: u64,
+    /// Directory `local_file` exchanges read from (their `filename` is
+    /// relative to it). Without it, local_file exchanges cannot fetch.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) exchange_dir: Option<std::path::PathBuf>,
+    /// Seconds between background fetches of every enabled exchange
+    /// (0: only on creation and `POST /c/exchange/NAME/fetch`).
+    #[arg(long, default_value_t = 240, value_name = "SECONDS")]
+    pub(crate) exchange_interval: u64,
+}
+
+/// A role, as the CLI spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum RoleArg {
+    /// Hash media (/h).
+    Hasher,
+    /// Look signals up (/m, /v1 reads).
+    Matcher,
+    /// Change banks, contents, labels and exchanges (/c, /v1 writes).
+    Curator,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Create a token and print its secret (once) as JSON.
+    Create {
+        /// A unique name for the token, recorded as the actor in the audit log.
+        name: String,
+        /// A role the token grants (repeatable, or a comma list).
+        #[arg(long = "role", value_delimiter = ',', required = true)]
+        roles: Vec<RoleArg>,
+    },
+    /// List tokens (never their secrets), one JSON line each.
+    List,
+    /// Revoke a token by name; servers refuse it within 5 seconds.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,13 +11,17 @@ mod hash;
 mod match_files;
 mod serve;
 mod store_access;
+mod token;
 mod transfer;
 
 use vigil_media::{HashOptions, Limits};
 use vigil_signal::PdqMode;
 
 use crate::ExitStatus;
-use crate::cli::{BankCommand, BenchCommand, Cli, Command, LimitArgs, PdqModeArg, WorkerArgs};
+use crate::cli::{
+    BankCommand, BenchCommand, Cli, Command, LimitArgs, PdqModeArg, RoleArg, TokenCommand,
+    WorkerArgs,
+};
 
 /// Runs the parsed command line.
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
@@ -57,7 +61,18 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             };
             bank::run(&store, action, stdout())
         }
-        Command::Serve(args) => serve::run(&store, args.listen),
+        Command::Serve(args) => serve::run(&store, serve::settings(&args, role)?),
+        Command::Token(command) => {
+            let action = match command {
+                TokenCommand::Create { name, roles } => token::TokenAction::Create {
+                    name,
+                    roles: roles.into_iter().map(role).collect(),
+                },
+                TokenCommand::List => token::TokenAction::List,
+                TokenCommand::Revoke { name } => token::TokenAction::Revoke { name },
+            };
+            token::run(&store, action, stdout())
+        }
         Command::Import(args) => {
             transfer::import(&store, &args.bank, &args.file, args.format, stdout())
         }
@@ -122,6 +137,14 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             };
             bench_index::run(&settings, std::io::stdout().lock())
         }
+    }
+}
+
+fn role(arg: RoleArg) -> vigil_store::Role {
+    match arg {
+        RoleArg::Hasher => vigil_store::Role::Hasher,
+        RoleArg::Matcher => vigil_store::Role::Matcher,
+        RoleArg::Curator => vigil_store::Role::Curator,
     }
 }
 

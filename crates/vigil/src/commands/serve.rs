@@ -4,22 +4,81 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+use vigil_engine::exchange::ExchangeSettings;
+use vigil_fetch::{Fetcher, UrlPolicy};
+use vigil_server::ServerSettings;
+use vigil_store::Role;
 
 use super::store_access::StoreSettings;
 use crate::ExitStatus;
+use crate::cli::{RoleArg, ServeArgs};
 
 /// How often the server picks up changes other processes make to the store.
 const FOLLOW_EVERY: Duration = Duration::from_millis(500);
 
-pub(crate) fn run(store: &StoreSettings, listen: SocketAddr) -> anyhow::Result<ExitStatus> {
-    if !listen.ip().is_loopback() {
-        bail!(
-            "refusing to listen on {listen}: the API has no authentication yet, so only loopback addresses \
-             (127.0.0.1, ::1) are served; put an authenticating proxy in front for remote clients"
+/// The server's address and settings, resolved from the command line.
+pub(crate) struct Serve {
+    listen: SocketAddr,
+    settings: ServerSettings,
+}
+
+/// Resolves `vigil serve`'s arguments. Tokens become mandatory on any
+/// address but loopback: there the API is reachable by others.
+pub(crate) fn settings(args: &ServeArgs, role: fn(RoleArg) -> Role) -> anyhow::Result<Serve> {
+    let policy = UrlPolicy {
+        allowed_hosts: args.fetch_allowed_hosts.clone(),
+        allow_private: args.fetch_allow_private,
+        max_bytes: args.fetch_max_mib.saturating_mul(1024 * 1024),
+        timeout: Duration::from_secs(args.fetch_timeout.max(1)),
+        ..UrlPolicy::default()
+    };
+    let fetcher = Fetcher::new(policy).context("cannot set up URL fetching")?;
+    let mut roles: Vec<Role> = args.roles.iter().copied().map(role).collect();
+    roles.sort();
+    roles.dedup();
+    let exchange_dir = match &args.exchange_dir {
+        Some(dir) => Some(
+            std::fs::canonicalize(dir)
+                .with_context(|| format!("exchange directory {}", dir.display()))?,
+        ),
+        None => None,
+    };
+    Ok(Serve {
+        listen: args.listen,
+        settings: ServerSettings {
+            roles,
+            require_tokens: args.require_tokens || !args.listen.ip().is_loopback(),
+            fetcher,
+            exchanges: ExchangeSettings {
+                local_file_dir: exchange_dir,
+            },
+            exchange_interval: (args.exchange_interval > 0)
+                .then(|| Duration::from_secs(args.exchange_interval)),
+        },
+    })
+}
+
+pub(crate) fn run(store: &StoreSettings, serve: Serve) -> anyhow::Result<ExitStatus> {
+    let Serve { listen, settings } = serve;
+    let engine = Arc::new(store.engine()?);
+    if settings.require_tokens
+        && engine
+            .store()
+            .tokens()?
+            .iter()
+            .all(|t| t.revoked_at.is_some())
+    {
+        tracing::warn!(
+            "API tokens are required but none exists: every request will get 401; \
+             create one with `vigil token create NAME --role matcher`"
         );
     }
-    let engine = Arc::new(store.engine()?);
+    if settings.fetcher.policy().allow_private {
+        tracing::warn!(
+            "--fetch-allow-private: callers can make this server fetch from its own network"
+        );
+    }
     let _follower = engine.follow(FOLLOW_EVERY);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -29,11 +88,18 @@ pub(crate) fn run(store: &StoreSettings, listen: SocketAddr) -> anyhow::Result<E
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
+        let roles: Vec<&str> = settings.roles.iter().map(|r| r.as_str()).collect();
         eprintln!(
-            "vigil: serving HMA's API on http://{listen} ({} contents indexed)",
+            "vigil: serving on http://{listen} (roles {}; tokens {}; {} contents indexed)",
+            roles.join(","),
+            if settings.require_tokens {
+                "required"
+            } else {
+                "optional"
+            },
             engine.indexed()
         );
-        vigil_server::serve(listener, Arc::clone(&engine), shutdown_signal())
+        vigil_server::serve(listener, Arc::clone(&engine), settings, shutdown_signal())
             .await
             .context("the server failed")
     })?;

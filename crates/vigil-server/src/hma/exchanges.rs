@@ -1,0 +1,317 @@
+//! `/c/exchanges…`: exchanges (sources of shared signals, each filling the
+//! bank of its name) and their fetch status, plus the background fetcher.
+//! Needs the curator role.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use serde_json::{Map, Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use vigil_engine::Engine;
+use vigil_engine::exchange::{EXCHANGE_APIS, ExchangeSettings, config_fields};
+use vigil_store::{BankName, Exchange, ExchangeStatus};
+
+use super::{ApiResult, blocking};
+use crate::auth::Caller;
+use crate::{ApiError, AppState};
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_apis))
+        .routes(routes!(get_api, set_api_credentials))
+        .routes(routes!(api_schema))
+        .routes(routes!(list_exchanges, create_exchange))
+        .routes(routes!(get_exchange, update_exchange, delete_exchange))
+        .routes(routes!(exchange_status))
+        .routes(routes!(fetch_now))
+}
+
+/// Fetches every enabled exchange every `every`, first right away. Runs
+/// until the task is aborted.
+pub(crate) async fn fetch_periodically(
+    engine: Arc<Engine>,
+    settings: ExchangeSettings,
+    every: Duration,
+) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let engine = Arc::clone(&engine);
+        let settings = settings.clone();
+        match tokio::task::spawn_blocking(move || engine.fetch_exchanges(&settings)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::error!(%error, "fetching exchanges failed"),
+            Err(error) => tracing::error!(%error, "the exchange fetch task failed"),
+        }
+    }
+}
+
+fn check_api(api: &str) -> ApiResult<()> {
+    if EXCHANGE_APIS.contains(&api) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "no such Exchange API '{api}'"
+        )))
+    }
+}
+
+/// Exchange types this server can fetch.
+#[utoipa::path(get, path = "/c/exchanges/apis", tag = "exchanges",
+    responses((status = 200, description = "Type names", body = Object, example = json!(["sample", "local_file"]))))]
+async fn list_apis() -> Json<Value> {
+    Json(json!(EXCHANGE_APIS))
+}
+
+/// Whether an exchange type takes credentials (neither built-in type does).
+#[utoipa::path(get, path = "/c/exchanges/api/{api}", tag = "exchanges",
+    params(("api" = String, Path, description = "exchange type")),
+    responses((status = 200, description = "HMA's credential flags (sic)", body = Object,
+        example = json!({"supports_authentification": false, "has_set_authentification": false})),
+        (status = 400, description = "no such Exchange API")))]
+async fn get_api(Path(api): Path<String>) -> ApiResult<Json<Value>> {
+    check_api(&api)?;
+    Ok(Json(
+        json!({ "supports_authentification": false, "has_set_authentification": false }),
+    ))
+}
+
+/// Sets an exchange type's credentials: `{"credential_json": {…}}`. The
+/// built-in types take none, so only `{}` or `null` credentials are
+/// accepted.
+#[utoipa::path(post, path = "/c/exchanges/api/{api}", tag = "exchanges",
+    params(("api" = String, Path, description = "exchange type")),
+    request_body(content = Object, description = "`{\"credential_json\": {…}}`"),
+    responses((status = 200, description = "HMA's credential flags", body = Object),
+        (status = 400, description = "no such Exchange API; credentials for a type without any")))]
+async fn set_api_credentials(
+    Path(api): Path<String>,
+    Json(body): Json<Value>,
+) -> ApiResult<Json<Value>> {
+    check_api(&api)?;
+    match body.get("credential_json") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(fields)) if fields.is_empty() => {}
+        Some(_) => {
+            return Err(ApiError::bad_request(format!(
+                "exchange type '{api}' takes no credentials"
+            )));
+        }
+    }
+    Ok(Json(
+        json!({ "supports_authentification": false, "has_set_authentification": false }),
+    ))
+}
+
+/// The configuration fields of an exchange type.
+#[utoipa::path(get, path = "/c/exchanges/api/{api}/schema", tag = "exchanges",
+    params(("api" = String, Path, description = "exchange type")),
+    responses((status = 200, description = "Config and credential fields", body = Object,
+        example = json!({"config_schema": {"fields": [{"name": "filename", "type": "string", "required": true, "default": null, "help": "…", "choices": null}]}, "credentials_schema": null})),
+        (status = 404, description = "Unknown type")))]
+async fn api_schema(Path(api): Path<String>) -> ApiResult<Json<Value>> {
+    let fields = config_fields(&api)
+        .ok_or_else(|| ApiError::not_found(format!("no such Exchange API '{api}'")))?;
+    Ok(Json(json!({
+        "config_schema": { "fields": fields },
+        "credentials_schema": null,
+    })))
+}
+
+/// Names of the exchanges.
+#[utoipa::path(get, path = "/c/exchanges", tag = "exchanges",
+    responses((status = 200, description = "Exchange names", body = Object, example = json!(["SEED_SAMPLE"]))))]
+async fn list_exchanges(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let exchanges = blocking(&state, |engine| Ok(engine.store().exchanges()?)).await?;
+    Ok(Json(json!(
+        exchanges
+            .iter()
+            .map(|e| e.name.to_string())
+            .collect::<Vec<_>>()
+    )))
+}
+
+/// Creates an exchange and the bank of its name, then fetches it in the
+/// background.
+#[utoipa::path(post, path = "/c/exchanges", tag = "exchanges",
+    request_body(content = Object, description = "`{\"bank\", \"api\", \"api_json\"}`",
+        example = json!({"bank": "SEED_SAMPLE", "api": "sample", "api_json": {}})),
+    responses((status = 201, description = "`{\"message\": \"Created successfully\"}`", body = Object),
+        (status = 400, description = "Missing or malformed bank, api or api_json"),
+        (status = 403, description = "A bank of that name already exists")))]
+async fn create_exchange(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Json(body): Json<Value>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let bank = match body.get("bank") {
+        Some(Value::String(bank)) if !bank.is_empty() => bank.clone(),
+        _ => return Err(ApiError::bad_request("bank is required")),
+    };
+    let name: BankName = bank
+        .parse()
+        .map_err(|_| ApiError::bad_request("Field `bank` must match /^[A-Z0-9_]+$/"))?;
+    let config = match body.get("api_json") {
+        None => json!({}),
+        Some(value @ Value::Object(_)) => value.clone(),
+        Some(_) => return Err(ApiError::bad_request("Field `api_json` must be object")),
+    };
+    let api = match body.get("api").or_else(|| body.get("api_type")) {
+        Some(Value::String(api)) => api.clone(),
+        _ => return Err(ApiError::bad_request("Field `api_type` is required")),
+    };
+    let settings = state.settings.exchanges.clone();
+    blocking(&state, move |engine| {
+        engine.create_exchange(&name, &api, &config, &caller.actor())?;
+        Ok(())
+    })
+    .await?;
+    // The first fetch starts now rather than at the next periodic run.
+    let engine = Arc::clone(&state.engine);
+    tokio::task::spawn_blocking(move || {
+        if let Ok(name) = bank.parse::<BankName>()
+            && let Err(error) = engine.fetch_exchange(&name, &settings)
+        {
+            tracing::error!(exchange = %bank, %error, "first fetch failed");
+        }
+    });
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "message": "Created successfully" })),
+    ))
+}
+
+fn exchange_json(exchange: &Exchange) -> Value {
+    let mut body = Map::new();
+    body.insert("name".into(), json!(exchange.name));
+    body.insert("api".into(), json!(exchange.api));
+    body.insert("enabled".into(), json!(exchange.enabled));
+    if let Value::Object(config) = &exchange.config {
+        for (key, value) in config {
+            body.insert(key.clone(), value.clone());
+        }
+    }
+    Value::Object(body)
+}
+
+fn status_json(status: &ExchangeStatus) -> Value {
+    json!({
+        "checkpoint_ts": status.checkpoint_ts,
+        "running_fetch_start_ts": status.running_fetch_start_ts,
+        "last_fetch_complete_ts": status.last_fetch_complete_ts,
+        "last_fetch_succeeded": status.last_fetch_succeeded,
+        "up_to_date": status.up_to_date,
+        "fetched_items": status.fetched_items,
+        "last_error": status.last_error,
+    })
+}
+
+async fn find_exchange(state: &AppState, name: String) -> ApiResult<Exchange> {
+    let not_found = ApiError::not_found(format!("Exchange '{name}' not found"));
+    let Ok(bank) = name.parse::<BankName>() else {
+        return Err(not_found);
+    };
+    blocking(state, move |engine| Ok(engine.store().exchange(&bank)?))
+        .await?
+        .ok_or(not_found)
+}
+
+/// One exchange: name, type, enabled and its type's settings.
+#[utoipa::path(get, path = "/c/exchange/{name}", tag = "exchanges",
+    params(("name" = String, Path, description = "exchange name")),
+    responses((status = 200, description = "The exchange", body = Object,
+        example = json!({"name": "PARTNER", "api": "local_file", "enabled": true, "filename": "partner.txt"})),
+        (status = 404, description = "Exchange 'X' not found")))]
+async fn get_exchange(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(exchange_json(&find_exchange(&state, name).await?)))
+}
+
+/// Fetch progress of an exchange.
+#[utoipa::path(get, path = "/c/exchange/{name}/status", tag = "exchanges",
+    params(("name" = String, Path, description = "exchange name")),
+    responses((status = 200, description = "Fetch status", body = Object,
+        example = json!({"checkpoint_ts": 1_764_328_000, "running_fetch_start_ts": null, "last_fetch_complete_ts": 1_764_328_000, "last_fetch_succeeded": true, "up_to_date": true, "fetched_items": 18, "last_error": null})),
+        (status = 404, description = "Exchange 'X' not found")))]
+async fn exchange_status(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(status_json(
+        &find_exchange(&state, name).await?.status,
+    )))
+}
+
+/// Fetches an exchange now and returns its status (Vigil's; HMA only has
+/// a development route for this).
+#[utoipa::path(post, path = "/c/exchange/{name}/fetch", tag = "exchanges",
+    params(("name" = String, Path, description = "exchange name")),
+    responses((status = 200, description = "Fetch status after the fetch", body = Object),
+        (status = 404, description = "Exchange 'X' not found")))]
+async fn fetch_now(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let exchange = find_exchange(&state, name).await?;
+    let settings = state.settings.exchanges.clone();
+    let status = blocking(&state, move |engine| {
+        Ok(engine.fetch_exchange(&exchange.name, &settings)?)
+    })
+    .await?;
+    Ok(Json(status_json(&status)))
+}
+
+/// Turns an exchange's fetching on or off: `{"enabled": bool}`.
+#[utoipa::path(put, path = "/c/exchange/{name}", tag = "exchanges",
+    params(("name" = String, Path, description = "exchange name")),
+    request_body(content = Object, example = json!({"enabled": false})),
+    responses((status = 200, description = "The exchange", body = Object),
+        (status = 400, description = "`enabled` is not a boolean"),
+        (status = 404, description = "Exchange 'X' not found")))]
+async fn update_exchange(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    Json(body): Json<Value>,
+) -> ApiResult<Json<Value>> {
+    let exchange = find_exchange(&state, name.clone()).await?;
+    let enabled = match body.get("enabled") {
+        None => return Ok(Json(exchange_json(&exchange))),
+        Some(Value::Bool(enabled)) => *enabled,
+        Some(_) => return Err(ApiError::bad_request("`enabled` must be true or false")),
+    };
+    let updated = blocking(&state, move |engine| {
+        Ok(engine
+            .store()
+            .set_exchange_enabled(&exchange.name, enabled, &caller.actor())?)
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("Exchange '{name}' not found")))?;
+    Ok(Json(exchange_json(&updated)))
+}
+
+/// Deletes an exchange with its bank and contents; succeeds whether or not
+/// it existed.
+#[utoipa::path(delete, path = "/c/exchange/{name}", tag = "exchanges",
+    params(("name" = String, Path, description = "exchange name")),
+    responses((status = 200, description = "`{\"message\": \"Exchange deleted\"}`", body = Object)))]
+async fn delete_exchange(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    if let Ok(bank) = name.parse::<BankName>() {
+        blocking(&state, move |engine| {
+            Ok(engine.delete_exchange(&bank, &caller.actor())?)
+        })
+        .await?;
+    }
+    Ok(Json(json!({ "message": "Exchange deleted" })))
+}

@@ -1,0 +1,309 @@
+//! `/m`: matching signals, media by URL and uploads against the banks.
+//! Needs the matcher role (and the hasher role to hash media).
+
+use axum::extract::{Multipart, Query, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use vigil_engine::{Engine, LookupOptions};
+use vigil_signal::PdqHash;
+use vigil_store::{Role, Signals};
+
+use super::{
+    ApiResult, bank_list, by_bank, check_signal_type, find, inner_message, match_json, truthy,
+    unix_now,
+};
+use crate::auth::Caller;
+use crate::{ApiError, AppState, media};
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(raw_lookup))
+        .routes(routes!(lookup, lookup_upload))
+        .routes(routes!(compare))
+        .routes(routes!(index_status))
+}
+
+/// Query of `GET /m/raw_lookup`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct RawLookupQuery {
+    /// `pdq`, `md5`, `sha256` or `video_md5`.
+    signal_type: Option<String>,
+    /// The signal (PDQ: 64 hex digits).
+    signal: Option<String>,
+    /// Comma list of banks to search (default: all).
+    banks: Option<String>,
+    /// `true`: return `{"bank_content_id", "distance"}` objects.
+    include_distance: Option<String>,
+}
+
+/// Every content whose signal matches, with no enabled or ratio checks.
+#[utoipa::path(get, path = "/m/raw_lookup", tag = "matching", params(RawLookupQuery),
+    responses(
+        (status = 200, description = "Matching content ids", body = Object,
+         example = json!({"matches": [{"bank_content_id": 1, "distance": "0"}]})),
+        (status = 400, description = "Unknown signal type or invalid signal"),
+    ))]
+async fn raw_lookup(
+    State(state): State<AppState>,
+    Query(query): Query<RawLookupQuery>,
+) -> ApiResult<Json<Value>> {
+    let (Some(signal_type), Some(signal)) = (query.signal_type.as_deref(), query.signal.as_deref())
+    else {
+        return Err(ApiError::bad_request("signal_type and signal are required"));
+    };
+    let options = LookupOptions {
+        include_disabled: true,
+        bypass_enabled_ratio: true,
+        banks: bank_list(query.banks.as_deref()),
+        ..LookupOptions::default()
+    };
+    let matches = find(&state, signal_type, signal, &options)?;
+    for found in &matches {
+        state.metrics.count_match(found.bank.as_str(), signal_type);
+    }
+    let body = if truthy(query.include_distance.as_deref()) {
+        json!({ "matches": matches.iter().map(|m| match_json(signal_type, m)).collect::<Vec<_>>() })
+    } else {
+        json!({ "matches": matches.iter().map(|m| m.content_id).collect::<Vec<_>>() })
+    };
+    Ok(Json(body))
+}
+
+/// Query of `GET /m/lookup`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct LookupQuery {
+    /// The signal (with `signal_type`).
+    signal: Option<String>,
+    /// Its type; with `url`, selects which type's matches are returned.
+    signal_type: Option<String>,
+    /// Media to fetch, hash and look up (instead of `signal`).
+    url: Option<String>,
+    /// `photo` (default: from the answer's Content-Type).
+    content_type: Option<String>,
+    /// Comma list of banks to search (default: all).
+    banks: Option<String>,
+    /// Seed for the enabled-ratio coinflip, for reproducible answers.
+    seed: Option<String>,
+    /// `true`: every bank takes part whatever its enabled ratio.
+    bypass_coinflip: Option<String>,
+}
+
+fn lookup_options(
+    banks: Option<&str>,
+    seed: Option<&str>,
+    bypass: Option<&str>,
+) -> ApiResult<LookupOptions> {
+    let seed = match seed {
+        Some(seed) => Some(
+            seed.trim()
+                .parse::<u64>()
+                .map_err(|_| ApiError::bad_request(format!("invalid seed {seed:?}")))?,
+        ),
+        None => None,
+    };
+    Ok(LookupOptions {
+        banks: bank_list(banks),
+        seed,
+        // HMA compares with "true" exactly.
+        bypass_enabled_ratio: bypass == Some("true"),
+        ..LookupOptions::default()
+    })
+}
+
+/// Every signal of hashed media looked up: `{"pdq": {"BANK": […]}, …}`.
+fn lookup_signals(
+    state: &AppState,
+    signals: &Signals,
+    options: &LookupOptions,
+) -> ApiResult<Map<String, Value>> {
+    let mut body = Map::new();
+    for (signal_type, value) in signals.iter() {
+        let matches = find(state, signal_type, value, options)?;
+        body.insert(
+            signal_type.to_owned(),
+            by_bank(state, signal_type, &matches),
+        );
+    }
+    Ok(body)
+}
+
+/// Fails unless this server hashes and the caller may hash.
+fn check_hashing(state: &AppState, caller: &Caller) -> ApiResult<()> {
+    if !state.settings.serves(Role::Hasher) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "Hashing is disabled, missing role",
+        ));
+    }
+    caller.require(Role::Hasher)
+}
+
+/// Looks up a signal (`signal` + `signal_type`) or the media at `url`,
+/// keeping enabled contents of the banks that pass the coinflip.
+#[utoipa::path(get, path = "/m/lookup", tag = "matching", params(LookupQuery),
+    responses(
+        (status = 200, description = "Signal form: matches by bank; URL form: by signal type, then bank",
+         body = Object, example = json!({"MY_BANK": [{"bank_content_id": 16, "distance": "0"}]})),
+        (status = 400, description = "Neither url nor signal and signal_type; invalid signal; unsafe URL"),
+        (status = 403, description = "URL form without the hasher role"),
+    ))]
+async fn lookup(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(query): Query<LookupQuery>,
+) -> ApiResult<Json<Value>> {
+    let options = lookup_options(
+        query.banks.as_deref(),
+        query.seed.as_deref(),
+        query.bypass_coinflip.as_deref(),
+    )?;
+    match (&query.signal, &query.signal_type, &query.url) {
+        (Some(signal), Some(signal_type), _) => {
+            let matches = find(&state, signal_type, signal, &options)?;
+            Ok(Json(by_bank(&state, signal_type, &matches)))
+        }
+        (None, _, Some(url)) => {
+            check_hashing(&state, &caller)?;
+            if let Some(signal_type) = &query.signal_type {
+                check_signal_type(signal_type)?;
+            }
+            let bytes = media::fetch(&state, url, query.content_type.as_deref()).await?;
+            let signals = media::hash_photo(bytes).await?;
+            let mut body = lookup_signals(&state, &signals, &options)?;
+            match &query.signal_type {
+                Some(signal_type) => Ok(Json(body.remove(signal_type).unwrap_or(json!({})))),
+                None => Ok(Json(Value::Object(body))),
+            }
+        }
+        _ => Err(ApiError::bad_request(
+            "Either url or both signal and signal_type are required",
+        )),
+    }
+}
+
+/// Query of `POST /m/lookup`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct LookupUploadQuery {
+    /// Comma list of banks to search (default: all).
+    banks: Option<String>,
+    /// Seed for the enabled-ratio coinflip.
+    seed: Option<String>,
+    /// `true`: every bank takes part whatever its enabled ratio.
+    bypass_coinflip: Option<String>,
+}
+
+/// Hashes an upload (multipart, one file named by its content type) and
+/// looks every signal up.
+#[utoipa::path(post, path = "/m/lookup", tag = "matching", params(LookupUploadQuery),
+    request_body(content_type = "multipart/form-data", description = "one file, field name `photo`"),
+    responses(
+        (status = 200, description = "Matches by signal type, then bank", body = Object,
+         example = json!({"pdq": {"MY_BANK": [{"bank_content_id": 16, "distance": "3"}]}, "md5": {}, "sha256": {}})),
+        (status = 400, description = "No file, several files, undecodable media"),
+        (status = 403, description = "Without the hasher role"),
+    ))]
+async fn lookup_upload(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(query): Query<LookupUploadQuery>,
+    multipart: Multipart,
+) -> ApiResult<Json<Value>> {
+    check_hashing(&state, &caller)?;
+    let options = lookup_options(
+        query.banks.as_deref(),
+        query.seed.as_deref(),
+        query.bypass_coinflip.as_deref(),
+    )?;
+    let upload = media::read_upload(multipart).await?;
+    let signals = media::hash_photo(upload.bytes).await?;
+    Ok(Json(Value::Object(lookup_signals(
+        &state, &signals, &options,
+    )?)))
+}
+
+/// Compares pairs of signals: `{"pdq": [a, b]}` →
+/// `{"pdq": [matches, {"distance": d}]}`.
+#[utoipa::path(post, path = "/m/compare", tag = "matching",
+    request_body(content = Object, description = "signal type → [signal, signal]",
+        example = json!({"pdq": ["f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22", "d8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22"]})),
+    responses(
+        (status = 200, description = "Whether each pair matches, and its distance", body = Object,
+         example = json!({"pdq": [true, {"distance": 6}]})),
+        (status = 400, description = "Not an object, not a pair, unknown type, invalid signal"),
+    ))]
+async fn compare(Json(body): Json<Value>) -> ApiResult<Json<Value>> {
+    let Value::Object(pairs) = body else {
+        return Err(ApiError::bad_request(
+            "the body must be a JSON object of signal type to [signal, signal]",
+        ));
+    };
+    let mut result = Map::new();
+    for (signal_type, pair) in pairs {
+        check_signal_type(&signal_type)?;
+        let values: Vec<&str> = match pair.as_array() {
+            Some(list) if list.len() == 2 => list.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let [a, b] = values[..] else {
+            return Err(ApiError::bad_request(format!(
+                "{signal_type}: expected a list of two signals"
+            )));
+        };
+        let distance = Engine::compare(&signal_type, a, b)
+            .map_err(|e| ApiError::bad_request(inner_message(e)))?;
+        let matched = match signal_type.as_str() {
+            "pdq" => distance.is_some_and(|d| d <= PdqHash::DEFAULT_MATCH_DISTANCE),
+            _ => distance == Some(0),
+        };
+        result.insert(signal_type, json!([matched, { "distance": distance }]));
+    }
+    Ok(Json(Value::Object(result)))
+}
+
+/// Query of the index status routes.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct IndexStatusQuery {
+    /// Only this signal type.
+    signal_type: Option<String>,
+}
+
+/// The state of each signal type's index. Vigil's indexes are always
+/// current (no periodic rebuild), so `built_to` is now.
+#[utoipa::path(get, path = "/m/index/status", tag = "matching", params(IndexStatusQuery),
+    responses(
+        (status = 200, description = "By signal type", body = Object,
+         example = json!({"pdq": {"present": true, "built_to": 1_764_328_000, "size": 18}})),
+        (status = 400, description = "Unknown signal type"),
+    ))]
+async fn index_status(
+    State(state): State<AppState>,
+    Query(query): Query<IndexStatusQuery>,
+) -> ApiResult<Json<Value>> {
+    if let Some(signal_type) = query.signal_type.as_deref() {
+        check_signal_type(signal_type)?;
+    }
+    let now = unix_now();
+    let mut body = Map::new();
+    for (signal_type, size) in state.engine.index_sizes() {
+        if query
+            .signal_type
+            .as_deref()
+            .is_none_or(|wanted| wanted == signal_type)
+        {
+            body.insert(
+                signal_type.to_owned(),
+                json!({ "present": true, "built_to": now, "size": size }),
+            );
+        }
+    }
+    Ok(Json(Value::Object(body)))
+}

@@ -1,0 +1,185 @@
+//! `/v1`: Vigil's native API for what HMA lacks. Labels (what a content
+//! is, who made it, how urgent it is) are read with contents and matches
+//! and written by curators; distances are numbers, not HMA's strings.
+
+use axum::extract::{Path, Query, State};
+use axum::{Extension, Json};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use vigil_engine::LookupOptions;
+use vigil_store::{Content, ContentUpdate, Labels, NewContent, Role};
+
+use crate::auth::Caller;
+use crate::hma::{ApiResult, bank_list, blocking, find, path_bank};
+use crate::{ApiError, AppState};
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_content))
+        .routes(routes!(get_labels, set_labels))
+        .routes(routes!(add_content))
+        .routes(routes!(lookup))
+}
+
+async fn load(state: &AppState, id: i64) -> ApiResult<Content> {
+    blocking(state, move |engine| {
+        engine
+            .store()
+            .content(id)?
+            .ok_or_else(|| ApiError::not_found(format!("content {id} not found")))
+    })
+    .await
+}
+
+/// A content with everything known about it: signals, labels, metadata,
+/// note, provenance and enabled state.
+#[utoipa::path(get, path = "/v1/content/{id}", tag = "native",
+    params(("id" = i64, Path, description = "content id")),
+    responses((status = 200, description = "The content", body = Object,
+        example = json!({"id": 1, "bank": "MY_BANK", "signals": {"pdq": "f8f8…"}, "labels": {"entity": "Example Group", "behaviour": "glorification", "tier": "designated", "tags": ["logo"]}, "metadata": {}, "disable_until_ts": 1, "created_at": 1_764_328_000})),
+        (status = 404, description = "content N not found")))]
+async fn get_content(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Content>> {
+    Ok(Json(load(&state, id).await?))
+}
+
+/// A content's labels.
+#[utoipa::path(get, path = "/v1/content/{id}/labels", tag = "native",
+    params(("id" = i64, Path, description = "content id")),
+    responses((status = 200, description = "Its labels", body = Object,
+        example = json!({"entity": "Example Group", "behaviour": "attack-claim", "tier": "crisis", "source": "partner-x", "tags": ["statement"]})),
+        (status = 404, description = "content N not found")))]
+async fn get_labels(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Labels>> {
+    Ok(Json(load(&state, id).await?.fields.labels))
+}
+
+/// Replaces a content's labels. `behaviour` is one of glorification,
+/// recruitment, instruction, threat, attack-claim, other; `tier` one of
+/// threat-to-life, crisis, designated, promotional.
+#[utoipa::path(put, path = "/v1/content/{id}/labels", tag = "native",
+    params(("id" = i64, Path, description = "content id")),
+    request_body(content = Object, example = json!({"entity": "Example Group", "behaviour": "recruitment", "tier": "designated", "tags": ["nasheed"]})),
+    responses((status = 200, description = "The stored labels", body = Object),
+        (status = 400, description = "Unknown label, behaviour or tier; text too long"),
+        (status = 404, description = "content N not found")))]
+async fn set_labels(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    Json(body): Json<Value>,
+) -> ApiResult<Json<Labels>> {
+    let labels: Labels = serde_json::from_value(body)
+        .map_err(|e| ApiError::bad_request(format!("invalid labels: {e}")))?;
+    labels.validate()?;
+    let update = ContentUpdate {
+        labels: Some(labels),
+        ..ContentUpdate::default()
+    };
+    let updated = blocking(&state, move |engine| {
+        engine
+            .update_content(id, &update, &caller.actor())?
+            .ok_or_else(|| ApiError::not_found(format!("content {id} not found")))
+    })
+    .await?;
+    Ok(Json(updated.fields.labels))
+}
+
+/// Banks a content given by its signals, with labels, metadata and note.
+#[utoipa::path(post, path = "/v1/bank/{name}/content", tag = "native",
+    params(("name" = String, Path, description = "bank name")),
+    request_body(content = Object, example = json!({"signals": {"pdq": "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"}, "labels": {"entity": "Example Group", "tier": "designated"}, "note": "from a partner"})),
+    responses((status = 200, description = "The new content", body = Object),
+        (status = 400, description = "Invalid signals, labels, metadata or note"),
+        (status = 404, description = "bank 'X' not found")))]
+async fn add_content(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    Json(body): Json<Value>,
+) -> ApiResult<Json<Content>> {
+    let bank = path_bank(&name)?;
+    let mut content: NewContent = serde_json::from_value(body)
+        .map_err(|e| ApiError::bad_request(format!("invalid content: {e}")))?;
+    // Provenance records where the server got a content; callers cannot claim one.
+    content.provenance = None;
+    let added = blocking(&state, move |engine| {
+        if engine.store().bank(&bank)?.is_none() {
+            return Err(ApiError::not_found(format!("bank '{bank}' not found")));
+        }
+        let id = engine.add_contents(&bank, std::slice::from_ref(&content), &caller.actor())?[0];
+        engine
+            .store()
+            .content(id)?
+            .ok_or_else(|| ApiError::not_found(format!("content {id} not found")))
+    })
+    .await?;
+    Ok(Json(added))
+}
+
+/// Query of `GET /v1/lookup`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct LookupQuery {
+    /// `pdq`, `md5`, `sha256` or `video_md5`.
+    signal_type: String,
+    /// The signal.
+    signal: String,
+    /// Largest PDQ distance that matches (default 31).
+    max_distance: Option<u32>,
+    /// Comma list of banks (default: all).
+    banks: Option<String>,
+    /// `true`: ignore banks' enabled ratios.
+    bypass_enabled_ratio: Option<bool>,
+}
+
+/// Looks a signal up and returns each match with its labels, nearest
+/// first.
+#[utoipa::path(get, path = "/v1/lookup", tag = "native", params(LookupQuery),
+    responses((status = 200, description = "Matches with labels", body = Object,
+        example = json!({"matches": [{"content_id": 1, "bank": "MY_BANK", "signal_type": "pdq", "distance": 6, "labels": {"tier": "designated"}}]})),
+        (status = 400, description = "Unknown signal type or invalid signal")))]
+async fn lookup(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(query): Query<LookupQuery>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Matcher)?;
+    let options = LookupOptions {
+        max_distance: query.max_distance,
+        banks: bank_list(query.banks.as_deref()),
+        bypass_enabled_ratio: query.bypass_enabled_ratio.unwrap_or(false),
+        ..LookupOptions::default()
+    };
+    let matches = find(&state, &query.signal_type, &query.signal, &options)?;
+    let signal_type = query.signal_type.clone();
+    let body = blocking(&state, move |engine| {
+        let mut out = Vec::with_capacity(matches.len());
+        for found in matches {
+            let labels = engine
+                .store()
+                .content(found.content_id)?
+                .map(|c| c.fields.labels)
+                .unwrap_or_default();
+            out.push(json!({
+                "content_id": found.content_id,
+                "bank": found.bank,
+                "signal_type": signal_type,
+                "distance": found.distance,
+                "labels": labels,
+            }));
+        }
+        Ok(json!({ "matches": out }))
+    })
+    .await?;
+    for found in body["matches"].as_array().into_iter().flatten() {
+        if let Some(bank) = found["bank"].as_str() {
+            state.metrics.count_match(bank, &query.signal_type);
+        }
+    }
+    Ok(Json(body))
+}
