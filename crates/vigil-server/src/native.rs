@@ -73,6 +73,9 @@ async fn set_labels(
     Path(id): Path<i64>,
     Json(body): Json<Value>,
 ) -> ApiResult<Json<Labels>> {
+    if !body.is_object() {
+        return Err(ApiError::bad_request("labels must be a JSON object"));
+    }
     let labels: Labels = serde_json::from_value(body)
         .map_err(|e| ApiError::bad_request(format!("invalid labels: {e}")))?;
     labels.validate()?;
@@ -103,6 +106,9 @@ async fn add_content(
     Json(body): Json<Value>,
 ) -> ApiResult<Json<Content>> {
     let bank = path_bank(&name)?;
+    if !body.is_object() {
+        return Err(ApiError::bad_request("the content must be a JSON object"));
+    }
     let mut content: NewContent = serde_json::from_value(body)
         .map_err(|e| ApiError::bad_request(format!("invalid content: {e}")))?;
     // Provenance records where the server got a content; callers cannot claim one.
