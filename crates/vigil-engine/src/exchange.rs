@@ -351,6 +351,44 @@ fn record(signal_type: &str, signal: &str) -> Result<(String, Signals), Error> {
     Ok((format!("{signal_type} {normalised}"), signals))
 }
 
+/// Reads HMA's `local_file` format: `<signal_type> <signal>` per line (or
+/// bare signals when `fixed_type` is given), blank lines and `#` comments
+/// skipped, duplicates kept once. Returns records keyed as HMA keys them;
+/// the first bad line fails the whole file, naming its number.
+pub fn parse_signal_lines(
+    input: impl BufRead,
+    fixed_type: Option<&str>,
+) -> Result<Vec<(String, Signals)>, Error> {
+    let mut records = Vec::new();
+    let mut seen = HashSet::new();
+    for (index, line) in input.lines().enumerate() {
+        let line = line?;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let (signal_type, signal) = match (fixed_type, words.next(), words.next(), words.next()) {
+            (Some(t), Some(signal), None, None) => (t, signal),
+            (_, Some(t), Some(signal), None) => (t, signal),
+            _ => {
+                return Err(Error::ImportLine {
+                    line: index as u64 + 1,
+                    reason: "expected `<signal_type> <signal>`".into(),
+                });
+            }
+        };
+        let (key, signals) = record(signal_type, signal).map_err(|e| Error::ImportLine {
+            line: index as u64 + 1,
+            reason: e.to_string(),
+        })?;
+        if seen.insert(key.clone()) {
+            records.push((key, signals));
+        }
+    }
+    Ok(records)
+}
+
 fn local_file(exchange: &Exchange, settings: &ExchangeSettings) -> Result<Option<Snapshot>, Error> {
     let dir = settings.local_file_dir.as_deref().ok_or_else(|| {
         Error::Invalid(
@@ -376,33 +414,10 @@ fn local_file(exchange: &Exchange, settings: &ExchangeSettings) -> Result<Option
     }
     let fixed_type = exchange.config.get("signal_type").and_then(Value::as_str);
     let reader = std::io::BufReader::new(std::fs::File::open(&path).map_err(with_path)?);
-    let mut records = Vec::new();
-    let mut seen = HashSet::new();
-    for (index, line) in reader.lines().enumerate() {
-        let line = line.map_err(with_path)?;
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let mut words = line.split_whitespace();
-        let (signal_type, signal) = match (fixed_type, words.next(), words.next(), words.next()) {
-            (Some(t), Some(signal), None, None) => (t, signal),
-            (_, Some(t), Some(signal), None) => (t, signal),
-            _ => {
-                return Err(Error::ImportLine {
-                    line: index as u64 + 1,
-                    reason: "expected `<signal_type> <signal>`".into(),
-                });
-            }
-        };
-        let (key, signals) = record(signal_type, signal).map_err(|e| Error::ImportLine {
-            line: index as u64 + 1,
-            reason: e.to_string(),
-        })?;
-        if seen.insert(key.clone()) {
-            records.push((key, signals));
-        }
-    }
+    let records = parse_signal_lines(reader, fixed_type).map_err(|e| match e {
+        Error::Io(e) => with_path(e),
+        other => other,
+    })?;
     Ok(Some(Snapshot {
         records,
         checkpoint: Some(checkpoint),

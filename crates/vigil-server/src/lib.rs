@@ -125,6 +125,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api
 }
 
+/// Largest request body accepted (uploads).
+const MAX_UPLOAD_BYTES: usize = 256 * 1024 * 1024;
+
 /// The router with the routes `settings` enables, over `engine`.
 pub fn router(engine: Arc<Engine>, settings: ServerSettings) -> Router {
     let api = Arc::new(openapi());
@@ -147,6 +150,8 @@ pub fn router(engine: Arc<Engine>, settings: ServerSettings) -> Router {
             "/metrics",
             axum::routing::get(metrics::render).with_state(state.clone()),
         )
+        // Uploads up to `vigil hash`'s default file limit; larger bodies get 413.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

@@ -1,6 +1,7 @@
-//! `/metrics` in the Prometheus (OpenMetrics) text format: requests and
-//! their latencies by route, matches by bank, index sizes and exchange
-//! progress. Each server owns its registry (no process-global state), so
+//! Request accounting: a debug log line per request (structured fields:
+//! method, route, status, micros) and `/metrics` in the Prometheus
+//! (OpenMetrics) text format: requests and their latencies by route,
+//! matches by bank, index sizes and exchange progress. Each server owns its registry (no process-global state), so
 //! several servers in one process — as in the tests — count separately.
 
 use std::sync::Mutex;
@@ -144,6 +145,14 @@ pub(crate) async fn record(
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let response = next.run(request).await;
+    let elapsed = started.elapsed();
+    tracing::debug!(
+        method = %method,
+        route = %route,
+        status = response.status().as_u16(),
+        micros = elapsed.as_micros() as u64,
+        "request"
+    );
     let metrics = &state.metrics;
     metrics
         .latency
@@ -151,7 +160,7 @@ pub(crate) async fn record(
             method: method.clone(),
             route: route.clone(),
         })
-        .observe(started.elapsed().as_secs_f64());
+        .observe(elapsed.as_secs_f64());
     metrics
         .requests
         .get_or_create(&RequestLabels {

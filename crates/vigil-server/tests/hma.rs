@@ -358,6 +358,13 @@ fn uploads_are_hashed_and_banked() {
             .0,
         400
     );
+    // Uploads far above axum's 2 MB default reach the decoder.
+    let (status, body) = server.upload("/h/hash", &[("photo", "big", &vec![0u8; 5 << 20])], &[]);
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("cannot hash"),
+        "{body}"
+    );
 
     server.send("POST", "/c/banks", &json!({ "name": "UPLOADS" }));
     let metadata = r#"{"content_id": "post-1", "content_uri": "https://example.test/p/1"}"#;

@@ -3,6 +3,7 @@
 //! | variable | read by | meaning |
 //! |---|---|---|
 //! | `RUST_LOG` | all commands | log filter for stderr diagnostics, e.g. `vigil=debug` |
+//! | `VIGIL_LOG_FORMAT` | all commands | `json` for JSON-lines logs on stderr (default: text) |
 //! | `VIGIL_THREADS` | `vigil hash` | worker threads (default: all cores); same as `--threads` |
 //! | `VIGIL_PDQ_MODE` | `vigil hash` | `full` or `reference-cli`; same as `--pdq-mode` |
 //! | `VIGIL_DATA_DIR` | store commands | folder of the embedded SQLite store; same as `--data-dir` |
@@ -12,6 +13,8 @@
 
 /// Log filter (`tracing_subscriber::EnvFilter` syntax).
 pub(crate) const RUST_LOG: &str = "RUST_LOG";
+/// `json` for JSON-lines logs.
+pub(crate) const VIGIL_LOG_FORMAT: &str = "VIGIL_LOG_FORMAT";
 /// Worker threads for hashing.
 pub(crate) const VIGIL_THREADS: &str = "VIGIL_THREADS";
 /// Default PDQ mode.

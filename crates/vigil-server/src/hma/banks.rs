@@ -277,6 +277,14 @@ async fn add_content(
     request: Request,
 ) -> ApiResult<Json<Value>> {
     let bank = path_bank(&name)?;
+    // Before reading or fetching anything: a missing bank is a 404.
+    let known = bank.clone();
+    if blocking(&state, move |engine| Ok(engine.store().bank(&known)?))
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found(format!("bank '{name}' not found")));
+    }
     let (upload, details) = read_content_body(&state, request).await?;
     let bytes = match (upload, &query.url) {
         (Some(bytes), _) => bytes,
