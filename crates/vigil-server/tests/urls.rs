@@ -79,11 +79,32 @@ fn media_by_url_is_hashed_banked_and_looked_up() {
     assert_eq!(content["metadata"]["content_id"], "post-7");
     assert_eq!(content["note"], "seen on a mirror");
 
+    // Form fields, as HMA reads `request.form`.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .post(&format!(
+            "{}/c/bank/FROM_URLS/content?url={photo}",
+            server.base
+        ))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send("note=from%20a%20form&metadata=%7B%22content_id%22%3A%22post-8%22%7D")
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let added: serde_json::Value =
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    let (_, content) = server.get(&format!("/c/bank/FROM_URLS/content/{}", added["id"]));
+    assert_eq!(content["note"], "from a form");
+    assert_eq!(content["metadata"]["content_id"], "post-8");
+
     // Lookup by URL: found at once, by signal type then bank.
     let blurred = encode(&site.url("/blurred.jpg"));
     let (status, found) = server.get(&format!("/m/lookup?url={blurred}"));
     assert_eq!(status, 200, "{found}");
     assert_eq!(found["pdq"]["FROM_URLS"][0]["bank_content_id"], 1);
+    assert_eq!(found["pdq"]["FROM_URLS"].as_array().unwrap().len(), 2);
     assert!(found["pdq"]["FROM_URLS"][0]["distance"].is_string());
     assert_eq!(found["md5"], json!({}));
     let (_, pdq_only) = server.get(&format!("/m/lookup?url={blurred}&signal_type=pdq"));
@@ -96,7 +117,7 @@ fn media_by_url_is_hashed_banked_and_looked_up() {
         &[],
     );
     assert_eq!(status, 200, "{uploaded}");
-    assert_eq!(uploaded["pdq"]["FROM_URLS"][0]["bank_content_id"], 1);
+    assert_eq!(uploaded["pdq"]["FROM_URLS"].as_array().unwrap().len(), 2);
     assert_eq!(
         server
             .upload(

@@ -207,7 +207,7 @@ impl ContentDetails {
 }
 
 /// Reads the body of a content addition: a multipart upload (file and
-/// fields) or JSON fields (with `url`).
+/// fields), or form or JSON fields (with `url`).
 async fn read_content_body(
     state: &AppState,
     request: Request,
@@ -243,7 +243,17 @@ async fn read_content_body(
     let body = axum::body::to_bytes(request.into_body(), 1024 * 1024)
         .await
         .map_err(|e| ApiError::bad_request(format!("cannot read the body: {e}")))?;
-    if !body.iter().all(u8::is_ascii_whitespace) {
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        // HMA reads `request.form`, which includes URL-encoded forms.
+        for (field, text) in url::form_urlencoded::parse(&body) {
+            let value = match field.as_ref() {
+                "metadata" => serde_json::from_str(&text)
+                    .map_err(|e| ApiError::bad_request(format!("Invalid metadata: {e}")))?,
+                _ => Value::String(text.into_owned()),
+            };
+            details.set(&field, &value)?;
+        }
+    } else if !body.iter().all(u8::is_ascii_whitespace) {
         let Value::Object(fields) = serde_json::from_slice(&body)
             .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?
         else {
