@@ -27,6 +27,9 @@ pub enum Error {
         /// Its 0-based character position.
         position: usize,
     },
+    /// A vPDQ text form (reference file line or HMA signal) is malformed.
+    #[error("{0}")]
+    Vpdq(String),
     /// A pixel or luma buffer's length does not match its declared size.
     #[error(
         "buffer of {actual} elements does not fit a {width}x{height} image ({expected} expected)"

@@ -13,6 +13,9 @@
 //!   characters, Hamming distance), [`PdqHasher`] computes it from an
 //!   [`RgbImage`] in one of two [`PdqMode`]s, optionally with all eight
 //!   [`Dihedral`] variants derived from a single transform.
+//! * [`vpdq`] — Meta's video fingerprint: a PDQ hash per frame
+//!   ([`VpdqFrame`]), its text forms, and clip-in-video matching
+//!   ([`VpdqMatch`]).
 //! * [`exact`] — `md5` and `sha256` digests of the media bytes, computed
 //!   incrementally by [`ExactHasher`] so callers can stream.
 //!
@@ -41,7 +44,9 @@
 mod error;
 pub mod exact;
 pub mod pdq;
+pub mod vpdq;
 
 pub use error::Error;
 pub use exact::{ExactDigests, ExactHasher, Md5, Sha256};
 pub use pdq::{Dihedral, Pdq, PdqHash, PdqHasher, PdqMode, RgbImage};
+pub use vpdq::{VpdqFrame, VpdqMatch};

@@ -30,6 +30,12 @@ pub fn vectors() -> PathBuf {
     root
 }
 
+/// The vPDQ vectors folder, `vectors()/vpdq` (videos, reference hash
+/// files, the match matrix).
+pub fn vpdq_vectors() -> PathBuf {
+    vectors().join("vpdq")
+}
+
 /// The PDQ vectors folder, `vectors()/pdq`.
 pub fn pdq_vectors() -> PathBuf {
     vectors().join("pdq")
