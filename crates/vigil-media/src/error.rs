@@ -60,6 +60,21 @@ pub enum Error {
     /// Reading the input failed.
     #[error("cannot read the file: {0}")]
     Io(#[from] std::io::Error),
+    /// FFmpeg (the `ffmpeg`/`ffprobe` programs) is not installed or failed
+    /// to start.
+    #[error("cannot run {program}: {message} (install FFmpeg: apt-get install ffmpeg)")]
+    VideoTool {
+        /// `ffmpeg` or `ffprobe`.
+        program: &'static str,
+        /// Why it could not run.
+        message: String,
+    },
+    /// The video cannot be decoded: no video stream, corrupt or truncated.
+    #[error("cannot decode the video: {0}")]
+    VideoDecode(String),
+    /// The video breaks a configured limit (size, duration, frames, time).
+    #[error("the video is over a limit: {0}")]
+    VideoLimit(String),
 }
 
 impl Error {
@@ -75,6 +90,9 @@ impl Error {
             Self::Decode { .. } => "decode",
             Self::DecoderPanicked { .. } => "decoder_panicked",
             Self::Io(_) => "io",
+            Self::VideoTool { .. } => "video_tool",
+            Self::VideoDecode(_) => "video_decode",
+            Self::VideoLimit(_) => "video_limit",
         }
     }
 }

@@ -42,9 +42,11 @@ mod ingest;
 mod jpeg;
 mod signals;
 mod sniff;
+mod video;
 
 pub use decode::{DecodedImage, Limits, decode_image};
 pub use error::Error;
 pub use ingest::{Ingested, ingest};
 pub use signals::{HashOptions, ImageInfo, MediaSignals, hash_ingested, hash_media};
 pub use sniff::{Format, MediaKind, Sniffed, sniff};
+pub use video::{VideoHash, VideoInfo, VideoLimits, VideoOptions, hash_video_file};

@@ -107,6 +107,42 @@ impl LumaRows for ReferenceCliLuma<'_> {
     }
 }
 
+/// Video frames as vPDQ hashes them: `f32` luma of every pixel at the
+/// frame's own size (no 512×512 step, no grey special case).
+pub(crate) struct FrameLuma<'a> {
+    image: &'a RgbImage<'a>,
+}
+
+impl<'a> FrameLuma<'a> {
+    pub(crate) fn new(image: &'a RgbImage<'a>) -> Self {
+        Self { image }
+    }
+}
+
+impl LumaRows for FrameLuma<'_> {
+    fn width(&self) -> usize {
+        self.image.width as usize
+    }
+
+    fn height(&self) -> usize {
+        self.image.height as usize
+    }
+
+    #[inline(always)]
+    fn for_each_in_row(&self, y: usize, mut put: impl FnMut(usize, f32)) {
+        let width = self.width();
+        let row = &self.image.pixels[y * width * 3..(y + 1) * width * 3];
+        for (x, rgb) in row.chunks_exact(3).enumerate() {
+            put(
+                x,
+                LUMA_R * f32::from(rgb[0])
+                    + LUMA_G * f32::from(rgb[1])
+                    + LUMA_B * f32::from(rgb[2]),
+            );
+        }
+    }
+}
+
 /// A caller-supplied row-major `f32` luma plane.
 pub(crate) struct LumaF32<'a> {
     width: usize,

@@ -35,7 +35,7 @@ pub use hash::PdqHash;
 use crate::Error;
 use dct::Symmetry;
 use jarosz::{LumaRows, SIDE};
-use luma::{LumaF32, NumpyLuma, ReferenceCliLuma};
+use luma::{FrameLuma, LumaF32, NumpyLuma, ReferenceCliLuma};
 
 /// Which reference's bits to reproduce. See the [module docs](self).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -230,6 +230,17 @@ impl PdqHasher {
             "identity symmetry must not change coefficients"
         );
         (dihedral, quality)
+    }
+
+    /// The hash of a video frame as vPDQ computes it: `f32` luma
+    /// (`0.299·R + 0.587·G + 0.114·B`) of the whole frame at its own size.
+    /// The mode does not apply.
+    pub fn hash_frame(image: &RgbImage<'_>) -> Pdq {
+        let (coefficients, quality) = coefficients_of(&FrameLuma::new(image));
+        Pdq {
+            hash: coefficients.map_or(PdqHash::ZERO, |c| dct::to_bits(&c)),
+            quality,
+        }
     }
 
     /// The hash of a float luma plane (row-major, `width × height` values),
