@@ -329,9 +329,34 @@ pub(crate) struct HashArgs {
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
 
+    #[command(flatten)]
+    pub(crate) video: VideoArgs,
+
     /// Never show the progress bar (it only shows on a terminal anyway).
     #[arg(long)]
     pub(crate) no_progress: bool,
+}
+
+/// How videos are hashed (vPDQ, as Meta's `vpdq-hash-video`). Videos are
+/// decoded by FFmpeg's `ffmpeg` and `ffprobe` programs.
+#[derive(Debug, Args)]
+pub(crate) struct VideoArgs {
+    /// List each hashed video frame (`frames`: number, quality, pdq,
+    /// timestamp) besides the `vpdq` signal.
+    #[arg(long)]
+    pub(crate) frames: bool,
+    /// Hash one frame per this many seconds; 0 hashes every frame.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+    pub(crate) seconds_per_hash: f64,
+    /// Scale frames to N×N before hashing (the reference's `-s N`).
+    #[arg(long, value_name = "N")]
+    pub(crate) downscale: Option<u32>,
+    /// Give up on a video after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
+    pub(crate) video_timeout: u64,
+    /// Refuse videos longer than this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 4 * 3600)]
+    pub(crate) max_video_seconds: u64,
 }
 
 #[derive(Debug, Args)]

@@ -361,3 +361,55 @@ fn bench_index_reports_exact_results() {
         Some(2)
     );
 }
+
+#[test]
+fn videos_get_one_line_with_their_vpdq_frames() {
+    let video = vigil_testkit::vpdq_vectors().join("videos/doorknob-hd-no-bar.mp4");
+    let reference = std::fs::read_to_string(
+        vigil_testkit::vpdq_vectors().join("hashes/doorknob-hd-no-bar-r1.txt"),
+    )
+    .unwrap();
+    let output = vigil(&[
+        "hash",
+        video.to_str().unwrap(),
+        "--seconds-per-hash",
+        "1",
+        "--frames",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let line = &lines(&output)[0];
+    assert_eq!(line["media"], "video");
+    assert_eq!(
+        (line["width"].as_u64(), line["height"].as_u64()),
+        (Some(1280), Some(720))
+    );
+    assert_eq!(line["frames_decoded"], 120);
+    // `frames` in the reference tool's fields, `vpdq` in HMA's form.
+    let expected: Vec<Vec<&str>> = reference.lines().map(|l| l.split(',').collect()).collect();
+    let frames = line["frames"].as_array().unwrap();
+    let vpdq = line["vpdq"].as_array().unwrap();
+    assert_eq!(frames.len(), expected.len());
+    for ((frame, signal), fields) in frames.iter().zip(vpdq).zip(&expected) {
+        assert_eq!(frame["frame_number"].to_string(), fields[0]);
+        assert_eq!(frame["quality"].to_string(), fields[1]);
+        assert_eq!(frame["pdq"], fields[2]);
+        assert_eq!(
+            signal.as_str().unwrap(),
+            format!("{},{},{}", fields[2], fields[1], fields[3])
+        );
+    }
+    // A file that only claims to be a video fails on its own line, with digests.
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("fake.mp4");
+    std::fs::write(&fake, b"\0\0\0\x18ftypmp42 but nothing else").unwrap();
+    let output = vigil(&["hash", fake.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let line = &lines(&output)[0];
+    assert_eq!(line["error_kind"], "video_decode", "{line}");
+    assert!(line["md5"].is_string());
+}

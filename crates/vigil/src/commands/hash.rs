@@ -11,7 +11,10 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
-use vigil_media::{Error as MediaError, HashOptions, MediaSignals, hash_ingested, ingest};
+use vigil_media::{
+    Error as MediaError, HashOptions, MediaKind, MediaSignals, VideoHash, VideoOptions,
+    hash_ingested, hash_video_file, ingest,
+};
 use vigil_signal::{Dihedral, Md5, PdqHash, Sha256};
 
 use crate::ExitStatus;
@@ -21,8 +24,17 @@ use crate::ExitStatus;
 pub(crate) struct HashSettings {
     pub(crate) paths: Vec<PathBuf>,
     pub(crate) options: HashOptions,
+    pub(crate) video: VideoSettings,
     pub(crate) threads: usize,
     pub(crate) progress: bool,
+}
+
+/// How videos are hashed and shown.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct VideoSettings {
+    pub(crate) options: VideoOptions,
+    /// List every hashed frame.
+    pub(crate) frames: bool,
 }
 
 /// One line of `vigil hash` output: the signals of one file, or why it has
@@ -43,9 +55,16 @@ pub(crate) struct HashSettings {
 ///   reference's names: `orig` (equals `pdq`), `rot90`, `rot180`, `rot270`,
 ///   `flipx`, `flipy`, `flipp` (transpose), `flipm` (anti-transpose).
 ///
+/// A video's line has `media: "video"`, `format`, `width`, `height`,
+/// `fps`, `frames_decoded`, `bytes`, `md5`, `sha256` and `vpdq`: the hashed
+/// frames in HMA's signal form, `"pdq_hex,quality,timestamp"` each; with
+/// `--frames`, also `frames`, each with `frame_number`, `quality`, `pdq` and
+/// `timestamp` (the reference tool's fields).
+///
 /// A failed line has `path`, `error` (a sentence) and `error_kind` (one of
 /// `io`, `empty`, `unknown_format`, `unsupported_kind`, `file_too_large`,
-/// `image_too_large`, `decode`, `decoder_panicked`), and `bytes`, `md5` and
+/// `image_too_large`, `decode`, `decoder_panicked`, `video_tool`,
+/// `video_decode`, `video_limit`), and `bytes`, `md5` and
 /// `sha256` whenever the file could be read.
 #[derive(Debug, Serialize)]
 pub(crate) struct HashLine {
@@ -58,7 +77,32 @@ pub(crate) struct HashLine {
 #[serde(untagged)]
 enum Outcome {
     Hashed(Box<Hashed>),
+    Video(Box<VideoHashed>),
     Failed(Failed),
+}
+
+#[derive(Debug, Serialize)]
+struct VideoHashed {
+    media: &'static str,
+    format: &'static str,
+    width: u32,
+    height: u32,
+    fps: f32,
+    frames_decoded: u64,
+    bytes: u64,
+    md5: Md5,
+    sha256: Sha256,
+    vpdq: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    frames: Option<Vec<FrameLine>>,
+}
+
+#[derive(Debug, Serialize)]
+struct FrameLine {
+    frame_number: u64,
+    quality: u8,
+    pdq: PdqHash,
+    timestamp: f32,
 }
 
 #[derive(Debug, Serialize)]
@@ -126,6 +170,45 @@ impl HashLine {
         }
     }
 
+    fn video(
+        path: String,
+        format: &'static str,
+        (len, digests): (u64, vigil_signal::ExactDigests),
+        video: &VideoHash,
+        with_frames: bool,
+    ) -> Self {
+        let frames = &video.frames;
+        Self {
+            path,
+            outcome: Outcome::Video(Box::new(VideoHashed {
+                media: vigil_media::MediaKind::Video.name(),
+                format,
+                width: video.info.width,
+                height: video.info.height,
+                fps: video.info.fps,
+                frames_decoded: video.frames_decoded,
+                bytes: len,
+                md5: digests.md5,
+                sha256: digests.sha256,
+                vpdq: frames
+                    .iter()
+                    .map(|f| format!("{},{},{:.3}", f.hash, f.quality, f.timestamp))
+                    .collect(),
+                frames: with_frames.then(|| {
+                    frames
+                        .iter()
+                        .map(|f| FrameLine {
+                            frame_number: f.frame_number,
+                            quality: f.quality,
+                            pdq: f.hash,
+                            timestamp: f.timestamp,
+                        })
+                        .collect()
+                }),
+            })),
+        }
+    }
+
     fn is_failure(&self) -> bool {
         matches!(self.outcome, Outcome::Failed(_))
     }
@@ -154,6 +237,7 @@ pub(crate) fn run(settings: &HashSettings, mut out: impl Write) -> anyhow::Resul
 
     let (sender, receiver) = mpsc::channel::<(usize, HashLine)>();
     let options = settings.options;
+    let video = settings.video;
     // Set when output fails (e.g. a closed pipe): the remaining work is moot.
     let output_failed = AtomicBool::new(false);
     let mut any_failed = false;
@@ -167,7 +251,7 @@ pub(crate) fn run(settings: &HashSettings, mut out: impl Write) -> anyhow::Resul
                     sender,
                     |sender, (index, input)| {
                         if !output_failed.load(Ordering::Relaxed) {
-                            let _ = sender.send((index, hash_input(input, &options)));
+                            let _ = sender.send((index, hash_input(input, &options, &video)));
                         }
                     },
                 );
@@ -210,21 +294,35 @@ fn write_in_order(
     out.flush().context("cannot write output")
 }
 
-fn hash_input(input: &Input, options: &HashOptions) -> HashLine {
+fn hash_input(input: &Input, options: &HashOptions, video: &VideoSettings) -> HashLine {
     match input {
         Input::Unlistable(path, error) => HashLine::failed(
             path.clone(),
             &MediaError::Io(std::io::Error::new(error.kind(), error.to_string())),
             None,
         ),
-        Input::File(path) => hash_file(path, options),
+        Input::File(path) => hash_file(path, options, video),
     }
 }
 
-fn hash_file(path: &Path, options: &HashOptions) -> HashLine {
+fn hash_file(path: &Path, options: &HashOptions, video: &VideoSettings) -> HashLine {
     let shown = path.to_string_lossy().into_owned();
     match hash_path(path, options) {
         Ok((len, signals)) => HashLine::hashed(shown, len, &signals),
+        Err(HashFailure {
+            error:
+                MediaError::UnsupportedKind {
+                    kind: MediaKind::Video,
+                    format,
+                },
+            read: Some(read),
+        }) => match hash_video_file(path, &video.options) {
+            Ok(hashed) => {
+                tracing::debug!(path = %path.display(), frames = hashed.frames.len(), "hashed video");
+                HashLine::video(shown, format, read, &hashed, video.frames)
+            }
+            Err(error) => HashLine::failed(shown, &error, Some(read)),
+        },
         Err(failure) => HashLine::failed(shown, &failure.error, failure.read),
     }
 }

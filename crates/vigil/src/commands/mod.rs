@@ -100,6 +100,18 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                     dihedral: args.dihedral,
                     limits: limits(&args.limits),
                 },
+                video: hash::VideoSettings {
+                    options: vigil_media::VideoOptions {
+                        seconds_per_hash: args.video.seconds_per_hash.max(0.0),
+                        downscale: args.video.downscale,
+                        limits: vigil_media::VideoLimits {
+                            max_wall_time: std::time::Duration::from_secs(args.video.video_timeout),
+                            max_duration_seconds: args.video.max_video_seconds as f64,
+                            ..vigil_media::VideoLimits::default()
+                        },
+                    },
+                    frames: args.video.frames,
+                },
                 threads: threads(&args.workers),
                 progress: !args.no_progress,
                 paths: args.paths,
