@@ -3,9 +3,11 @@
 //! (its signals), kept current by replaying the store's change log.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError, RwLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use vigil_index::{Code256, ExactIndex, HammingIndex, SharedHammingIndex, SignalIndex};
+use vigil_signal::{PdqHash, vpdq};
 use vigil_store::{Bank, ChangeKind, Content, Signals, Store};
 
 use crate::Error;
@@ -16,6 +18,10 @@ const PAGE: usize = 10_000;
 /// Exact signal types, each in its own hash map.
 pub(crate) const EXACT_TYPES: [&str; 3] = ["md5", "sha256", "video_md5"];
 
+/// Frame ids in the vPDQ frame index: the content id above this many bits,
+/// the frame's position among the content's unique hashes below.
+pub(crate) const FRAME_BITS: u32 = 24;
+
 /// What the engine remembers of one indexed content.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
@@ -23,6 +29,9 @@ pub(crate) struct Entry {
     pub(crate) disable_until_ts: i64,
     pdq: Option<Code256>,
     exact: Vec<(usize, String)>,
+    /// A video's unique frame hashes of usable quality, for the frame index
+    /// and for computing how much of the video a query covers.
+    pub(crate) vpdq: Option<Arc<[PdqHash]>>,
 }
 
 impl Entry {
@@ -32,17 +41,45 @@ impl Entry {
             .enumerate()
             .filter_map(|(i, t)| signals.get(t).map(|v| (i, v.to_owned())))
             .collect();
+        let vpdq = signals
+            .get("vpdq")
+            .and_then(|value| vpdq::parse_hma_signal(value).ok())
+            .map(|frames| {
+                let mut unique = vpdq::usable_hashes(&frames, vpdq::DEFAULT_QUALITY_THRESHOLD);
+                unique.truncate(1 << FRAME_BITS);
+                Arc::from(unique)
+            });
         Self {
             bank_id,
             disable_until_ts,
             pdq: signals.pdq().map(Code256::from),
             exact,
+            vpdq,
         }
     }
+
+    /// The frame-index entries of a video content.
+    fn frames(&self, content_id: i64) -> impl Iterator<Item = (u64, Code256)> + '_ {
+        self.vpdq.iter().flat_map(move |hashes| {
+            hashes
+                .iter()
+                .enumerate()
+                .map(move |(i, hash)| (frame_id(content_id, i), Code256::from(*hash)))
+        })
+    }
+}
+
+/// The frame index id of a content's `i`-th unique frame hash.
+pub(crate) fn frame_id(content_id: i64, i: usize) -> u64 {
+    ((content_id as u64) << FRAME_BITS) | i as u64
 }
 
 pub(crate) struct Indexes {
     pub(crate) pdq: SharedHammingIndex,
+    /// Every usable frame hash of every video, by [`frame_id`].
+    pub(crate) vpdq_frames: SharedHammingIndex,
+    /// Contents with a vPDQ signal.
+    pub(crate) videos: AtomicUsize,
     pub(crate) exact: [ExactIndex<String>; 3],
     pub(crate) entries: RwLock<HashMap<i64, Entry>>,
     /// Banks by id, refreshed on every sync (renames and ratios are not in
@@ -62,6 +99,7 @@ impl Indexes {
         let banks: HashMap<i64, Bank> = store.banks()?.into_iter().map(|b| (b.id, b)).collect();
         let mut entries = HashMap::new();
         let mut pdq = Vec::new();
+        let mut frames = Vec::new();
         let exact: [ExactIndex<String>; 3] = Default::default();
         let mut after = 0;
         loop {
@@ -76,11 +114,14 @@ impl Indexes {
                 for (i, value) in &entry.exact {
                     exact[*i].insert(content.id as u64, value);
                 }
+                frames.extend(entry.frames(content.id));
                 entries.insert(content.id, entry);
             }
         }
         let indexes = Self {
             pdq: SharedHammingIndex::new(HammingIndex::build(pdq)),
+            vpdq_frames: SharedHammingIndex::new(HammingIndex::build(frames)),
+            videos: AtomicUsize::new(entries.values().filter(|e| e.vpdq.is_some()).count()),
             exact,
             entries: RwLock::new(entries),
             banks: RwLock::new(banks),
@@ -147,6 +188,12 @@ impl Indexes {
         for (i, value) in &entry.exact {
             self.exact[*i].insert(content.id as u64, value);
         }
+        for (id, code) in entry.frames(content.id) {
+            self.vpdq_frames.insert(id, code);
+        }
+        if entry.vpdq.is_some() {
+            self.videos.fetch_add(1, Ordering::Relaxed);
+        }
         self.entries
             .write()
             .unwrap_or_else(PoisonError::into_inner)
@@ -165,6 +212,12 @@ impl Indexes {
         }
         for (i, value) in &entry.exact {
             self.exact[*i].remove(content_id as u64, value);
+        }
+        for (id, code) in entry.frames(content_id) {
+            self.vpdq_frames.remove(id, &code);
+        }
+        if entry.vpdq.is_some() {
+            self.videos.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }

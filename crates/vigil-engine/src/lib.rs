@@ -26,6 +26,7 @@ mod error;
 pub mod exchange;
 mod indexes;
 pub mod transfer;
+mod video;
 
 use std::sync::{Arc, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -33,7 +34,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use vigil_index::{Code256, SignalIndex};
 use vigil_media::{HashOptions, MediaSignals};
-use vigil_signal::{Md5, PdqHash, Sha256};
+use vigil_signal::{Md5, PdqHash, Sha256, VpdqMatch};
 use vigil_store::{Bank, BankName, Content, ContentUpdate, NewContent, Signals, Store};
 
 pub use access::secret_digest;
@@ -53,10 +54,16 @@ pub struct LookupOptions {
     pub seed: Option<u64>,
     /// Only these banks (all when `None`).
     pub banks: Option<Vec<BankName>>,
+    /// vPDQ: least percent of the query's frames found in a video for it
+    /// to match (default 80).
+    pub vpdq_query_pct: Option<f64>,
+    /// vPDQ: least percent of the video's frames found in the query
+    /// (default 0: a clip inside a long video matches).
+    pub vpdq_compared_pct: Option<f64>,
 }
 
 /// One match of a lookup.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Match {
     /// The matching content.
     pub content_id: i64,
@@ -64,8 +71,13 @@ pub struct Match {
     pub bank: BankName,
     /// The signal type that matched.
     pub signal_type: String,
-    /// Hamming distance for PDQ, 0 for exact types.
+    /// Hamming distance for PDQ, 0 for exact types; for vPDQ, the share
+    /// of the query's frames *not* found, in whole percent (see `vpdq`).
     pub distance: u32,
+    /// For vPDQ: how much of the query is in the video and of the video in
+    /// the query.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vpdq: Option<VpdqMatch>,
 }
 
 /// Stops [`Engine::follow`]'s thread when dropped.
@@ -152,6 +164,12 @@ impl Engine {
                 .zip(&self.indexes.exact)
                 .map(|(t, index)| (*t, index.len())),
         );
+        sizes.push((
+            "vpdq",
+            self.indexes
+                .videos
+                .load(std::sync::atomic::Ordering::Relaxed),
+        ));
         sizes
     }
 
@@ -254,6 +272,7 @@ impl Engine {
         options: &LookupOptions,
     ) -> Result<Vec<Match>, Error> {
         let hits = match signal_type {
+            "vpdq" => return self.lookup_video(value, options),
             "pdq" => {
                 let hash: PdqHash = value
                     .parse()
@@ -271,6 +290,21 @@ impl Engine {
                 self.indexes.exact[i].search(&normalised, 0)
             }
         };
+        let hits: Vec<(i64, u32, Option<VpdqMatch>)> = hits
+            .into_iter()
+            .map(|hit| (hit.id as i64, hit.distance, None))
+            .collect();
+        Ok(self.filter_hits(signal_type, hits, options))
+    }
+
+    /// Keeps the hits HMA's rules allow (enabled content, banks passing the
+    /// coinflip, the bank filter) as matches.
+    fn filter_hits(
+        &self,
+        signal_type: &str,
+        hits: Vec<(i64, u32, Option<VpdqMatch>)>,
+        options: &LookupOptions,
+    ) -> Vec<Match> {
         let coinflip = if options.bypass_enabled_ratio {
             0.0
         } else {
@@ -288,8 +322,7 @@ impl Engine {
             .read()
             .unwrap_or_else(PoisonError::into_inner);
         let mut matches = Vec::new();
-        for hit in hits {
-            let content_id = hit.id as i64;
+        for (content_id, distance, vpdq) in hits {
             let Some(entry) = entries.get(&content_id) else {
                 continue;
             };
@@ -315,10 +348,11 @@ impl Engine {
                 content_id,
                 bank: bank.name.clone(),
                 signal_type: signal_type.to_owned(),
-                distance: hit.distance,
+                distance,
+                vpdq,
             });
         }
-        Ok(matches)
+        matches
     }
 
     /// Looks up every signal of `signals` and returns all matches, by

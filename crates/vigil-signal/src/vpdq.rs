@@ -159,7 +159,7 @@ pub fn parse_hma_signal(text: &str) -> Result<Vec<VpdqFrame>, Error> {
 }
 
 /// How much two videos share.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VpdqMatch {
     /// Percent of the query's unique usable frame hashes found in the other
     /// video.

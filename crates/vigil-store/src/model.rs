@@ -258,7 +258,7 @@ pub struct Signals(BTreeMap<String, String>);
 
 impl Signals {
     /// The signal types Vigil stores.
-    pub const TYPES: [&'static str; 4] = ["pdq", "md5", "sha256", "video_md5"];
+    pub const TYPES: [&'static str; 5] = ["pdq", "md5", "sha256", "video_md5", "vpdq"];
 
     /// Adds or replaces one signal after validating it.
     pub fn insert(&mut self, signal_type: &str, value: &str) -> Result<(), Error> {
@@ -320,6 +320,16 @@ fn normalise(signal_type: &str, value: &str) -> Result<String, Error> {
             .parse::<Sha256>()
             .map(|h| h.to_string())
             .map_err(invalid),
+        // HMA's form: a JSON list of "pdq_hex,quality,timestamp" strings.
+        "vpdq" => {
+            let frames = vigil_signal::vpdq::parse_hma_signal(value).map_err(invalid)?;
+            if frames.is_empty() {
+                return Err(Error::Invalid(
+                    "invalid vpdq signal: it has no frames".to_owned(),
+                ));
+            }
+            Ok(vigil_signal::vpdq::to_hma_signal(&frames))
+        }
         other => Err(Error::Invalid(format!(
             "no such signal type {other:?}; expected one of {}",
             Signals::TYPES.join(", ")

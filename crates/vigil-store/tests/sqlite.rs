@@ -55,7 +55,7 @@ fn a_newer_schema_is_refused() {
         SqliteStore::open(&path),
         Err(Error::SchemaTooNew {
             found: 99,
-            supported: 2
+            supported: 3
         })
     ));
 }

@@ -18,6 +18,7 @@ use crate::{
 const MIGRATIONS: &[&str] = &[
     include_str!("0001_init.sql"),
     include_str!("0002_tokens_exchanges.sql"),
+    include_str!("0003_no_signal_value_index.sql"),
 ];
 
 /// The store on SQLite. One connection behind a mutex: SQLite serialises
