@@ -401,6 +401,23 @@ pub fn signals_of(media: &MediaSignals) -> Result<Signals, Error> {
     Ok(signals)
 }
 
+/// The signals stored for a video: `vpdq` (when any frame was hashed),
+/// `video_md5` (HMA's exact video signal, the MD5 of the file), `md5` and
+/// `sha256`.
+pub fn video_signals(
+    video: &vigil_media::VideoHash,
+    digests: &vigil_signal::ExactDigests,
+) -> Result<Signals, Error> {
+    let mut signals = Signals::default();
+    if !video.frames.is_empty() {
+        signals.insert("vpdq", &vigil_signal::vpdq::to_hma_signal(&video.frames))?;
+    }
+    signals.insert("video_md5", &digests.md5.to_string())?;
+    signals.insert("md5", &digests.md5.to_string())?;
+    signals.insert("sha256", &digests.sha256.to_string())?;
+    Ok(signals)
+}
+
 fn normalise_exact(signal_type: &str, value: &str) -> Result<String, Error> {
     let invalid =
         |e: vigil_signal::Error| Error::Invalid(format!("invalid {signal_type} signal: {e}"));

@@ -1,29 +1,46 @@
 //! Media sent to the server, by upload (multipart, as HMA takes it) or by
-//! URL (fetched under the server's URL policy), and its hashing.
+//! URL (fetched under the server's URL policy), and its hashing: photos in
+//! memory, videos through a private temporary file that FFmpeg reads (one
+//! frame hash per second, the reference binding's default, within
+//! [`VIDEO_LIMITS`]).
 
 use axum::extract::Multipart;
 use serde_json::{Map, Value, json};
-use vigil_media::HashOptions;
+use vigil_media::{HashOptions, VideoLimits, VideoOptions};
 use vigil_store::Signals;
 
 use crate::{ApiError, AppState};
 
-/// Content types HMA knows. Vigil hashes photos; video arrives with vPDQ.
-const CONTENT_TYPES: [&str; 2] = ["photo", "video"];
+/// Content types HMA knows, all hashed.
+pub(crate) const CONTENT_TYPES: [&str; 2] = ["photo", "video"];
 
 /// Signal types `/h/hash` can produce, for its `types` filter.
-const HASHED_TYPES: [&str; 3] = ["pdq", "md5", "sha256"];
+const HASHED_TYPES: [&str; 5] = ["pdq", "vpdq", "video_md5", "md5", "sha256"];
+
+/// Bounds on hashing one uploaded or fetched video.
+const VIDEO_LIMITS: VideoLimits = VideoLimits {
+    max_side: 8192,
+    max_duration_seconds: 4.0 * 3600.0,
+    max_frames: 4 * 3600 * 60,
+    max_wall_time: std::time::Duration::from_secs(300),
+};
+
+/// Media to hash: its bytes and content type (`photo` or `video`).
+pub(crate) struct Media {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) content_type: &'static str,
+}
 
 /// The parts of an upload form: the one file (its field name is its content
 /// type, as HMA requires) and any text fields.
 pub(crate) struct Upload {
-    pub(crate) bytes: Vec<u8>,
+    pub(crate) media: Media,
     pub(crate) fields: Vec<(String, String)>,
 }
 
 /// Reads a multipart upload with exactly one file.
 pub(crate) async fn read_upload(mut multipart: Multipart) -> Result<Upload, ApiError> {
-    let mut file: Option<Vec<u8>> = None;
+    let mut file: Option<Media> = None;
     let mut fields = Vec::new();
     loop {
         let field = match multipart.next_field().await {
@@ -41,76 +58,111 @@ pub(crate) async fn read_upload(mut multipart: Multipart) -> Result<Upload, ApiE
             fields.push((name, String::from_utf8_lossy(&data).into_owned()));
             continue;
         }
-        check_content_type(&name)?;
+        let content_type = check_content_type(&name)?;
         if file.is_some() {
             return Err(ApiError::bad_request("Only one file allowed per request"));
         }
-        file = Some(data.to_vec());
+        file = Some(Media {
+            bytes: data.to_vec(),
+            content_type,
+        });
     }
-    let bytes =
+    let media =
         file.ok_or_else(|| ApiError::bad_request("Missing multipart/form-data file upload"))?;
-    Ok(Upload { bytes, fields })
+    Ok(Upload { media, fields })
 }
 
-/// Refuses content types that are unknown or not hashed yet.
-fn check_content_type(name: &str) -> Result<(), ApiError> {
-    if !CONTENT_TYPES.contains(&name) {
-        return Err(ApiError::bad_request(format!(
-            "no such content_type: '{name}'"
-        )));
-    }
-    if name != "photo" {
-        return Err(ApiError::bad_request(format!(
-            "content_type '{name}' is not hashed by this server yet"
-        )));
-    }
-    Ok(())
+/// The content type named `name`, or HMA's 400.
+fn check_content_type(name: &str) -> Result<&'static str, ApiError> {
+    CONTENT_TYPES
+        .iter()
+        .find(|t| **t == name)
+        .copied()
+        .ok_or_else(|| ApiError::bad_request(format!("no such content_type: '{name}'")))
 }
 
-/// Fetches `url` and checks what it holds is a photo: the `content_type`
-/// parameter if given, else the answer's `Content-Type` (`image/*`), as HMA
-/// decides.
+/// Fetches `url`; its content type is the `content_type` parameter if
+/// given, else the answer's `Content-Type` (`image/*` photo, `video/*`
+/// video), as HMA decides.
 pub(crate) async fn fetch(
     state: &AppState,
     url: &str,
     content_type: Option<&str>,
-) -> Result<Vec<u8>, ApiError> {
-    if let Some(content_type) = content_type {
-        check_content_type(content_type)?;
-    }
+) -> Result<Media, ApiError> {
+    let given = content_type.map(check_content_type).transpose()?;
     let fetched = state.settings.fetcher.get(url).await?;
-    if content_type.is_none() {
-        let header = fetched.content_type.as_deref().unwrap_or_default();
-        let kind = if header.starts_with("image") {
-            "photo"
-        } else if header.starts_with("video") {
-            "video"
-        } else {
-            return Err(ApiError::bad_request(format!(
-                "unsupported url ContentType: {header:?}; pass content_type=photo"
-            )));
-        };
-        check_content_type(kind)?;
-    }
-    Ok(fetched.bytes)
+    let content_type = match given {
+        Some(content_type) => content_type,
+        None => {
+            let header = fetched.content_type.as_deref().unwrap_or_default();
+            if header.starts_with("image") {
+                "photo"
+            } else if header.starts_with("video") {
+                "video"
+            } else {
+                return Err(ApiError::bad_request(format!(
+                    "unsupported url ContentType: {header:?}; pass content_type=photo or video"
+                )));
+            }
+        }
+    };
+    Ok(Media {
+        bytes: fetched.bytes,
+        content_type,
+    })
 }
 
-/// Hashes photo bytes off the async threads: the signals to store (PDQ only
-/// when its quality reaches 50).
-pub(crate) async fn hash_photo(bytes: Vec<u8>) -> Result<Signals, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        let media = vigil_media::hash_media(&bytes, &HashOptions::default())
-            .map_err(|e| ApiError::bad_request(format!("cannot hash the media: {e}")))?;
-        vigil_engine::signals_of(&media).map_err(ApiError::from)
+/// Hashes media off the async threads: the signals to store (a photo's PDQ
+/// only when its quality reaches 50; a video's vPDQ, `video_md5`, `md5` and
+/// `sha256`).
+pub(crate) async fn hash(media: Media) -> Result<Signals, ApiError> {
+    tokio::task::spawn_blocking(move || match media.content_type {
+        "video" => hash_video(&media.bytes),
+        _ => {
+            let hashed = vigil_media::hash_media(&media.bytes, &HashOptions::default())
+                .map_err(|e| ApiError::bad_request(format!("cannot hash the media: {e}")))?;
+            vigil_engine::signals_of(&hashed).map_err(ApiError::from)
+        }
     })
     .await
     .map_err(|_| ApiError::internal())?
 }
 
-/// The signal types a `types=pdq,md5` parameter selects (all when absent).
-pub(crate) fn selected_types(types: Option<&str>) -> Result<Vec<&'static str>, ApiError> {
+fn hash_video(bytes: &[u8]) -> Result<Signals, ApiError> {
+    let cannot =
+        |e: &dyn std::fmt::Display| ApiError::bad_request(format!("cannot hash the video: {e}"));
+    let mut file = tempfile::NamedTempFile::new().map_err(|e| {
+        tracing::error!(error = %e, "no temporary file for a video");
+        ApiError::internal()
+    })?;
+    std::io::Write::write_all(&mut file, bytes).map_err(|e| {
+        tracing::error!(error = %e, "cannot write a video to a temporary file");
+        ApiError::internal()
+    })?;
+    let options = VideoOptions {
+        seconds_per_hash: 1.0,
+        downscale: None,
+        limits: VIDEO_LIMITS,
+    };
+    let video = vigil_media::hash_video_file(file.path(), &options).map_err(|e| match e {
+        vigil_media::Error::VideoTool { .. } => {
+            tracing::error!(error = %e, "FFmpeg is missing");
+            ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "Service misconfigured, see logs for details",
+            )
+        }
+        other => cannot(&other),
+    })?;
+    vigil_engine::video_signals(&video, &vigil_signal::ExactDigests::of(bytes))
+        .map_err(ApiError::from)
+}
+
+/// The signal types a `types=pdq,md5` parameter selects (`None`: every
+/// type that applies).
+pub(crate) fn selected_types(types: Option<&str>) -> Result<Option<Vec<&'static str>>, ApiError> {
     let Some(types) = types else {
-        return Ok(HASHED_TYPES.to_vec());
+        return Ok(None);
     };
     let mut selected = Vec::new();
     for name in types.split(',').map(str::trim).filter(|t| !t.is_empty()) {
@@ -122,17 +174,25 @@ pub(crate) fn selected_types(types: Option<&str>) -> Result<Vec<&'static str>, A
     if selected.is_empty() {
         return Err(ApiError::bad_request("empty signal type selection"));
     }
-    Ok(selected)
+    Ok(Some(selected))
 }
 
-/// HMA's hash answer: `{"pdq": "<hex>", …}` for the selected types; a PDQ
-/// too low in quality to use is `""`, as HMA writes it.
-pub(crate) fn hash_json(signals: &Signals, types: &[&str]) -> Value {
+/// HMA's hash answer: `{"pdq": "<hex>", …}` for the selected types (all
+/// that apply by default); a photo's PDQ too low in quality to use is `""`,
+/// as HMA writes it.
+pub(crate) fn hash_json(signals: &Signals, content_type: &str, types: Option<&[&str]>) -> Value {
+    let applicable: &[&str] = if content_type == "video" {
+        &["vpdq", "video_md5", "md5", "sha256"]
+    } else {
+        &["pdq", "md5", "sha256"]
+    };
     let mut body = Map::new();
-    for signal_type in types {
+    for signal_type in types.unwrap_or(applicable) {
         match signals.get(signal_type) {
             Some(value) => body.insert((*signal_type).to_owned(), json!(value)),
-            None if *signal_type == "pdq" => body.insert("pdq".to_owned(), json!("")),
+            None if *signal_type == "pdq" && content_type == "photo" => {
+                body.insert("pdq".to_owned(), json!(""))
+            }
             None => None,
         };
     }

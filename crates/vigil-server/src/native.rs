@@ -141,10 +141,15 @@ pub(crate) struct LookupQuery {
     banks: Option<String>,
     /// `true`: ignore banks' enabled ratios.
     bypass_enabled_ratio: Option<bool>,
+    /// vPDQ: least percent of the query's frames found in a video (default 80).
+    vpdq_query_pct: Option<f64>,
+    /// vPDQ: least percent of a video's frames found in the query (default 0).
+    vpdq_compared_pct: Option<f64>,
 }
 
 /// Looks a signal up and returns each match with its labels, nearest
-/// first.
+/// first. vPDQ matches also carry `query_pct` and `compared_pct` as
+/// numbers, and `distance` is the percent of the query not found.
 #[utoipa::path(get, path = "/v1/lookup", tag = "native", params(LookupQuery),
     responses((status = 200, description = "Matches with labels", body = Object,
         example = json!({"matches": [{"content_id": 1, "bank": "MY_BANK", "signal_type": "pdq", "distance": 6, "labels": {"tier": "designated"}}]})),
@@ -159,6 +164,8 @@ async fn lookup(
         max_distance: query.max_distance,
         banks: bank_list(query.banks.as_deref()),
         bypass_enabled_ratio: query.bypass_enabled_ratio.unwrap_or(false),
+        vpdq_query_pct: query.vpdq_query_pct,
+        vpdq_compared_pct: query.vpdq_compared_pct,
         ..LookupOptions::default()
     };
     let matches = find(&state, &query.signal_type, &query.signal, &options)?;
@@ -171,13 +178,18 @@ async fn lookup(
                 .content(found.content_id)?
                 .map(|c| c.fields.labels)
                 .unwrap_or_default();
-            out.push(json!({
+            let mut item = json!({
                 "content_id": found.content_id,
                 "bank": found.bank,
                 "signal_type": signal_type,
                 "distance": found.distance,
                 "labels": labels,
-            }));
+            });
+            if let Some(video) = found.vpdq {
+                item["query_pct"] = json!(video.query_pct);
+                item["compared_pct"] = json!(video.compared_pct);
+            }
+            out.push(item);
         }
         Ok(json!({ "matches": out }))
     })

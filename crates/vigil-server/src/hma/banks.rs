@@ -169,7 +169,7 @@ async fn delete_bank(
 pub(crate) struct AddContentQuery {
     /// Media to fetch and bank (instead of an upload).
     url: Option<String>,
-    /// `photo` (default: from the answer's Content-Type).
+    /// `photo` or `video` (default: from the answer's Content-Type).
     content_type: Option<String>,
 }
 
@@ -211,7 +211,7 @@ impl ContentDetails {
 async fn read_content_body(
     state: &AppState,
     request: Request,
-) -> ApiResult<(Option<Vec<u8>>, ContentDetails)> {
+) -> ApiResult<(Option<media::Media>, ContentDetails)> {
     let mut details = ContentDetails::default();
     let content_type = request
         .headers()
@@ -238,7 +238,7 @@ async fn read_content_body(
             };
             details.set(field, &value)?;
         }
-        return Ok((Some(upload.bytes), details));
+        return Ok((Some(upload.media), details));
     }
     let body = axum::body::to_bytes(request.into_body(), 1024 * 1024)
         .await
@@ -296,8 +296,8 @@ async fn add_content(
         return Err(ApiError::not_found(format!("bank '{name}' not found")));
     }
     let (upload, details) = read_content_body(&state, request).await?;
-    let bytes = match (upload, &query.url) {
-        (Some(bytes), _) => bytes,
+    let media = match (upload, &query.url) {
+        (Some(media), _) => media,
         (None, Some(url)) => media::fetch(&state, url, query.content_type.as_deref()).await?,
         (None, None) => {
             return Err(ApiError::bad_request(
@@ -305,7 +305,7 @@ async fn add_content(
             ));
         }
     };
-    let signals = media::hash_photo(bytes).await?;
+    let signals = media::hash(media).await?;
     if signals.is_empty() {
         return Err(ApiError::bad_request("No signals given"));
     }
@@ -613,7 +613,12 @@ async fn signal_type_index(
 /// Content types accepted.
 #[utoipa::path(get, path = "/c/content_type", tag = "config",
     responses((status = 200, description = "Content types", body = Object,
-        example = json!([{"name": "photo", "enabled": true}]))))]
+        example = json!([{"name": "photo", "enabled": true}, {"name": "video", "enabled": true}]))))]
 async fn content_types() -> Json<Value> {
-    Json(json!([{ "name": "photo", "enabled": true }]))
+    Json(Value::Array(
+        media::CONTENT_TYPES
+            .iter()
+            .map(|t| json!({ "name": t, "enabled": true }))
+            .collect(),
+    ))
 }

@@ -21,7 +21,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 pub(crate) struct HashQuery {
     /// The media's URL (http or https; fetched under the server's URL policy).
     url: Option<String>,
-    /// `photo` (default: from the answer's Content-Type).
+    /// `photo` or `video` (default: from the answer's Content-Type).
     content_type: Option<String>,
     /// Comma list of signal types to return (default: all).
     types: Option<String>,
@@ -44,9 +44,14 @@ async fn hash_url(
         .as_deref()
         .ok_or_else(|| ApiError::bad_request("url is required"))?;
     let types = media::selected_types(query.types.as_deref())?;
-    let bytes = media::fetch(&state, url, query.content_type.as_deref()).await?;
-    let signals = media::hash_photo(bytes).await?;
-    Ok(Json(media::hash_json(&signals, &types)))
+    let fetched = media::fetch(&state, url, query.content_type.as_deref()).await?;
+    let content_type = fetched.content_type;
+    let signals = media::hash(fetched).await?;
+    Ok(Json(media::hash_json(
+        &signals,
+        content_type,
+        types.as_deref(),
+    )))
 }
 
 /// Query of `POST /h/hash`.
@@ -58,9 +63,9 @@ pub(crate) struct HashUploadQuery {
 }
 
 /// Hashes an upload: multipart with one file whose field name is its
-/// content type (`photo`).
+/// content type (`photo` or `video`).
 #[utoipa::path(post, path = "/h/hash", tag = "hashing", params(HashUploadQuery),
-    request_body(content_type = "multipart/form-data", description = "one file, field name `photo`"),
+    request_body(content_type = "multipart/form-data", description = "one file, field name `photo` or `video`"),
     responses(
         (status = 200, description = "Signals by type", body = Object),
         (status = 400, description = "No file, several files, unknown content type, undecodable media"),
@@ -72,6 +77,11 @@ async fn hash_upload(
 ) -> ApiResult<Json<Value>> {
     let types = media::selected_types(query.types.as_deref())?;
     let upload = media::read_upload(multipart).await?;
-    let signals = media::hash_photo(upload.bytes).await?;
-    Ok(Json(media::hash_json(&signals, &types)))
+    let content_type = upload.media.content_type;
+    let signals = media::hash(upload.media).await?;
+    Ok(Json(media::hash_json(
+        &signals,
+        content_type,
+        types.as_deref(),
+    )))
 }

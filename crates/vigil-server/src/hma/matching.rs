@@ -85,7 +85,7 @@ pub(crate) struct LookupQuery {
     signal_type: Option<String>,
     /// Media to fetch, hash and look up (instead of `signal`).
     url: Option<String>,
-    /// `photo` (default: from the answer's Content-Type).
+    /// `photo` or `video` (default: from the answer's Content-Type).
     content_type: Option<String>,
     /// Comma list of banks to search (default: all).
     banks: Option<String>,
@@ -174,8 +174,8 @@ async fn lookup(
             if let Some(signal_type) = &query.signal_type {
                 check_signal_type(signal_type)?;
             }
-            let bytes = media::fetch(&state, url, query.content_type.as_deref()).await?;
-            let signals = media::hash_photo(bytes).await?;
+            let fetched = media::fetch(&state, url, query.content_type.as_deref()).await?;
+            let signals = media::hash(fetched).await?;
             let mut body = lookup_signals(&state, &signals, &options)?;
             match &query.signal_type {
                 Some(signal_type) => Ok(Json(body.remove(signal_type).unwrap_or(json!({})))),
@@ -203,7 +203,7 @@ pub(crate) struct LookupUploadQuery {
 /// Hashes an upload (multipart, one file named by its content type) and
 /// looks every signal up.
 #[utoipa::path(post, path = "/m/lookup", tag = "matching", params(LookupUploadQuery),
-    request_body(content_type = "multipart/form-data", description = "one file, field name `photo`"),
+    request_body(content_type = "multipart/form-data", description = "one file, field name `photo` or `video`"),
     responses(
         (status = 200, description = "Matches by signal type, then bank", body = Object,
          example = json!({"pdq": {"MY_BANK": [{"bank_content_id": 16, "distance": "3"}]}, "md5": {}, "sha256": {}})),
@@ -223,7 +223,7 @@ async fn lookup_upload(
         query.bypass_coinflip.as_deref(),
     )?;
     let upload = media::read_upload(multipart).await?;
-    let signals = media::hash_photo(upload.bytes).await?;
+    let signals = media::hash(upload.media).await?;
     Ok(Json(Value::Object(lookup_signals(
         &state, &signals, &options,
     )?)))

@@ -20,7 +20,7 @@ use vigil_store::BankName;
 use crate::{ApiError, AppState};
 
 /// Signal types served, as HMA names them.
-pub(crate) const SIGNAL_TYPES: [&str; 4] = ["pdq", "md5", "sha256", "video_md5"];
+pub(crate) const SIGNAL_TYPES: [&str; 5] = ["pdq", "md5", "sha256", "video_md5", "vpdq"];
 
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
@@ -88,12 +88,12 @@ pub(crate) fn check_signal_type(signal_type: &str) -> ApiResult<()> {
 }
 
 /// HMA's distance: always a string; the Hamming distance for PDQ, `-` for
-/// exact types.
-fn distance_text(signal_type: &str, distance: u32) -> String {
-    if signal_type == "pdq" {
-        distance.to_string()
-    } else {
-        "-".to_owned()
+/// exact types, `"<query>%,<compared>%"` for vPDQ.
+fn distance_text(signal_type: &str, found: &Match) -> String {
+    match (signal_type, &found.vpdq) {
+        ("pdq", _) => found.distance.to_string(),
+        (_, Some(video)) => video.distance_text(),
+        _ => "-".to_owned(),
     }
 }
 
@@ -115,7 +115,7 @@ pub(crate) fn find(
 pub(crate) fn match_json(signal_type: &str, found: &Match) -> Value {
     json!({
         "bank_content_id": found.content_id,
-        "distance": distance_text(signal_type, found.distance),
+        "distance": distance_text(signal_type, found),
     })
 }
 
