@@ -431,6 +431,29 @@ pub(crate) enum BenchCommand {
     /// Uses a temporary SQLite store unless --database names a PostgreSQL
     /// database (whose banks it then adds to).
     Import(BenchImportArgs),
+    /// Time vPDQ: hashing every frame of each given video (frames per
+    /// second of wall time and per CPU second, FFmpeg's decoding included),
+    /// then matching long videos against a bank of synthetic ones through
+    /// the frame index (latency, planted copies found, false matches).
+    ///
+    ///   cargo run --release -p vigil -- bench video ../shared/vectors/vpdq/videos --bank-videos 10000
+    Video(BenchVideoArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchVideoArgs {
+    /// Videos or folders of videos to hash.
+    #[arg(value_name = "PATH")]
+    pub(crate) videos: Vec<PathBuf>,
+    /// Synthetic videos in the bank (0: skip matching).
+    #[arg(long, default_value_t = 10_000)]
+    pub(crate) bank_videos: usize,
+    /// Frames per video, one per second (600: ten minutes).
+    #[arg(long, default_value_t = 600)]
+    pub(crate) frames: usize,
+    /// Copies of banked videos to look up (as many unrelated ones too).
+    #[arg(long, default_value_t = 20)]
+    pub(crate) queries: usize,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ mod bench_images;
 mod bench_import;
 mod bench_index;
 mod bench_support;
+mod bench_video;
 mod hash;
 mod match_files;
 mod serve;
@@ -132,6 +133,15 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 threads: threads(&args.workers),
             };
             bench_hash::run(&settings, std::io::stdout().lock())
+        }
+        Command::Bench(BenchCommand::Video(args)) => {
+            let settings = bench_video::BenchVideoSettings {
+                videos: args.videos,
+                bank_videos: args.bank_videos,
+                frames: args.frames.max(1),
+                queries: args.queries.max(1),
+            };
+            bench_video::run(&settings, stdout())
         }
         Command::Bench(BenchCommand::Import(args)) => {
             bench_import::run(&store, args.size, stdout())
