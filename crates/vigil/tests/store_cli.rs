@@ -282,3 +282,49 @@ fn a_killed_bank_delete_leaves_the_bank_whole_or_gone() {
         ),
     }
 }
+
+#[test]
+fn a_banked_video_is_found_from_a_reencoded_clip() {
+    let data = tempfile::tempdir().unwrap();
+    let source = vigil_testkit::vpdq_vectors().join("videos/chair-orig-22-sd-bar.mp4");
+    assert!(
+        vigil(data.path(), &["bank", "create", "VIDEOS"])
+            .status
+            .success()
+    );
+    let added = json_lines(&vigil(
+        data.path(),
+        &[
+            "bank",
+            "add",
+            "VIDEOS",
+            source.to_str().unwrap(),
+            "--label",
+            "tier=designated",
+        ],
+    ));
+    assert!(added[0]["signals"]["vpdq"].is_string(), "{}", added[0]);
+    let id = added[0]["id"].as_i64().unwrap();
+
+    let clip = data.path().join("clip.mp4");
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-nostdin", "-y", "-ss", "6", "-t", "8", "-i"])
+        .arg(&source)
+        .args(["-vf", "scale=360:-2", "-b:v", "200k", "-an"])
+        .arg(&clip)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let unrelated = vigil_testkit::vpdq_vectors().join("videos/pattern-hd-no-bar.mp4");
+    let lines = json_lines(&vigil(
+        data.path(),
+        &["match", clip.to_str().unwrap(), unrelated.to_str().unwrap()],
+    ));
+    assert_eq!(lines[0]["media"], "video");
+    let found = &lines[0]["matches"][0];
+    assert_eq!(found["content_id"], id, "{}", lines[0]);
+    assert_eq!(found["signal_type"], "vpdq");
+    assert!(found["query_pct"].as_f64().unwrap() >= 80.0, "{found}");
+    assert_eq!(found["labels"]["tier"], "designated");
+    assert_eq!(lines[1]["matches"], serde_json::json!([]), "{}", lines[1]);
+}

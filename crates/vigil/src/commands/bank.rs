@@ -119,9 +119,9 @@ fn add(
     let hashed = hash_files(&settings.paths, &settings.options);
     let mut failed = false;
     for (path, result) in hashed {
-        let line = match result.map_err(anyhow::Error::msg).and_then(|media| {
+        let line = match result.map_err(anyhow::Error::msg).and_then(|hashed| {
             let content = NewContent {
-                signals: vigil_engine::signals_of(&media)?,
+                signals: hashed.signals,
                 labels: labels.clone(),
                 note: settings.note.clone(),
                 ..NewContent::default()

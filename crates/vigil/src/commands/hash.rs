@@ -361,28 +361,67 @@ pub(crate) fn hash_path(
     }
 }
 
+/// The signals to bank or look up for one file.
+#[derive(Debug)]
+pub(crate) struct FileSignals {
+    /// `photo` or `video`.
+    pub(crate) media: &'static str,
+    /// What is stored: a photo's PDQ (when trusted), `md5` and `sha256`; a
+    /// video's `vpdq` (one frame per second), `video_md5`, `md5`, `sha256`.
+    pub(crate) signals: vigil_store::Signals,
+    /// A photo's PDQ quality.
+    pub(crate) pdq_quality: Option<u8>,
+}
+
 /// Hashes every file under `paths` on all threads of the current rayon
 /// pool; results in the order `vigil hash` uses, each with the path shown to
-/// users and the file's size and signals or why it has none.
+/// users and the file's signals or why it has none. Videos are hashed at one
+/// frame per second, as the reference binding and HMA's extension do.
 pub(crate) fn hash_files(
     paths: &[PathBuf],
     options: &HashOptions,
-) -> Vec<(String, Result<MediaSignals, String>)> {
+) -> Vec<(String, Result<FileSignals, String>)> {
     list_files(paths)
         .into_par_iter()
         .map(|file| match file {
             Ok(path) => {
-                let result = hash_path(&path, options);
-                (
-                    path.to_string_lossy().into_owned(),
-                    result
-                        .map(|(_, signals)| signals)
-                        .map_err(|f| f.error.to_string()),
-                )
+                let shown = path.to_string_lossy().into_owned();
+                (shown, file_signals(&path, options))
             }
             Err((path, error)) => (path, Err(format!("cannot read the file: {error}"))),
         })
         .collect()
+}
+
+fn file_signals(path: &Path, options: &HashOptions) -> Result<FileSignals, String> {
+    match hash_path(path, options) {
+        Ok((_, media)) => Ok(FileSignals {
+            media: "photo",
+            signals: vigil_engine::signals_of(&media).map_err(|e| e.to_string())?,
+            pdq_quality: Some(media.pdq.quality),
+        }),
+        Err(HashFailure {
+            error:
+                MediaError::UnsupportedKind {
+                    kind: MediaKind::Video,
+                    ..
+                },
+            read: Some((_, digests)),
+        }) => {
+            let video_options = VideoOptions {
+                seconds_per_hash: 1.0,
+                ..VideoOptions::default()
+            };
+            let video = hash_video_file(path, &video_options).map_err(|e| e.to_string())?;
+            Ok(FileSignals {
+                media: "video",
+                signals: vigil_engine::video_signals(&video, &digests)
+                    .map_err(|e| e.to_string())?,
+                pdq_quality: None,
+            })
+        }
+        Err(failure) => Err(failure.error.to_string()),
+    }
 }
 
 /// Every file under `paths`, in the order `vigil hash` uses, or the error

@@ -21,9 +21,12 @@ pub(crate) struct MatchSettings {
 }
 
 /// One JSON line per file:
-/// `{"path", "signals": {"pdq", "md5", "sha256"}, "pdq_quality", "matches": [{"bank", "content_id", "signal_type", "distance", "labels"}]}`,
+/// `{"path", "media", "signals": {"pdq", "md5", "sha256"}, "pdq_quality", "matches": [{"bank", "content_id", "signal_type", "distance", "labels"}]}`,
 /// or `{"path", "error"}`. A PDQ of quality under 50 is not looked up (its
-/// bits are noise); exact digests always are.
+/// bits are noise); exact digests always are. Videos have `vpdq` and
+/// `video_md5` signals, no `pdq_quality`, and their vPDQ matches carry
+/// `query_pct` and `compared_pct` (`distance` is the percent of the video's
+/// frames not found).
 pub(crate) fn run(
     store: &StoreSettings,
     settings: &MatchSettings,
@@ -43,7 +46,7 @@ pub(crate) fn run(
     let hashed = hash_files(&settings.paths, &settings.options);
     let mut failed = false;
     for (path, result) in hashed {
-        let media = match result {
+        let hashed = match result {
             Ok(hashed) => hashed,
             Err(error) => {
                 failed = true;
@@ -51,7 +54,7 @@ pub(crate) fn run(
                 continue;
             }
         };
-        let signals = vigil_engine::signals_of(&media)?;
+        let signals = hashed.signals;
         let mut matches = Vec::new();
         for found in engine.lookup_all(&signals, &lookup)? {
             let labels = engine
@@ -59,20 +62,28 @@ pub(crate) fn run(
                 .content(found.content_id)?
                 .map(|c| c.fields.labels)
                 .unwrap_or_default();
-            matches.push(json!({
+            let mut item = json!({
                 "bank": found.bank,
                 "content_id": found.content_id,
                 "signal_type": found.signal_type,
                 "distance": found.distance,
                 "labels": labels,
-            }));
+            });
+            if let Some(video) = found.vpdq {
+                item["query_pct"] = json!(video.query_pct);
+                item["compared_pct"] = json!(video.compared_pct);
+            }
+            matches.push(item);
         }
-        let line = json!({
+        let mut line = json!({
             "path": path,
+            "media": hashed.media,
             "signals": signals,
-            "pdq_quality": media.pdq.quality,
             "matches": matches,
         });
+        if let Some(quality) = hashed.pdq_quality {
+            line["pdq_quality"] = json!(quality);
+        }
         writeln!(out, "{line}")?;
     }
     Ok(if failed {
