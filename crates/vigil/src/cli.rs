@@ -304,6 +304,14 @@ pub(crate) struct MatchArgs {
     /// Only these banks (comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub(crate) banks: Vec<String>,
+    /// Videos: least percent of the file's frames found in a banked video
+    /// for it to match (python-threatexchange's default: 80).
+    #[arg(long, default_value_t = 80.0, value_name = "PERCENT")]
+    pub(crate) vpdq_query_pct: f64,
+    /// Videos: least percent of the banked video's frames found in the file
+    /// (default 0: a clip inside a longer banked video matches).
+    #[arg(long, default_value_t = 0.0, value_name = "PERCENT")]
+    pub(crate) vpdq_compared_pct: f64,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
 }

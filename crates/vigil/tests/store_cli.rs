@@ -327,4 +327,18 @@ fn a_banked_video_is_found_from_a_reencoded_clip() {
     assert!(found["query_pct"].as_f64().unwrap() >= 80.0, "{found}");
     assert_eq!(found["labels"]["tier"], "designated");
     assert_eq!(lines[1]["matches"], serde_json::json!([]), "{}", lines[1]);
+    // An 8-second clip covers well under half of the banked video.
+    let strict = json_lines(&vigil(
+        data.path(),
+        &["match", clip.to_str().unwrap(), "--vpdq-compared-pct", "50"],
+    ));
+    assert!(
+        !strict[0]["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["signal_type"] == "vpdq"),
+        "{}",
+        strict[0]
+    );
 }

@@ -83,6 +83,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 lookup: vigil_engine::LookupOptions {
                     max_distance: Some(args.max_distance),
                     bypass_enabled_ratio: args.bypass_enabled_ratio,
+                    vpdq_query_pct: Some(args.vpdq_query_pct.clamp(0.0, 100.0)),
+                    vpdq_compared_pct: Some(args.vpdq_compared_pct.clamp(0.0, 100.0)),
                     ..Default::default()
                 },
                 banks: args.banks,
