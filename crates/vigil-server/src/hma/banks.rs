@@ -287,7 +287,10 @@ async fn add_content(
     request: Request,
 ) -> ApiResult<Json<Value>> {
     let bank = path_bank(&name)?;
-    // Before reading or fetching anything: a missing bank is a 404.
+    // The body is read first even for a missing bank: answering before the
+    // client has sent its upload would break its connection, not tell it 404.
+    let (upload, details) = read_content_body(&state, request).await?;
+    // Then, before fetching or hashing anything: a missing bank is a 404.
     let known = bank.clone();
     if blocking(&state, move |engine| Ok(engine.store().bank(&known)?))
         .await?
@@ -295,7 +298,6 @@ async fn add_content(
     {
         return Err(ApiError::not_found(format!("bank '{name}' not found")));
     }
-    let (upload, details) = read_content_body(&state, request).await?;
     let media = match (upload, &query.url) {
         (Some(media), _) => media,
         (None, Some(url)) => media::fetch(&state, url, query.content_type.as_deref()).await?,
