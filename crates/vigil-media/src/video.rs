@@ -166,8 +166,10 @@ pub fn hash_video_file(path: &Path, options: &VideoOptions) -> Result<VideoHash,
             Err(e) => break Err(Error::Io(e)),
         }
         if decoded.is_multiple_of(interval) {
-            let image = RgbImage::new(width, height, &buffer)
-                .map_err(|e| Error::VideoDecode(e.to_string()))?;
+            let image = match RgbImage::new(width, height, &buffer) {
+                Ok(image) => image,
+                Err(e) => break Err(Error::VideoDecode(e.to_string())),
+            };
             let pdq = PdqHasher::hash_frame(&image);
             frames.push(VpdqFrame {
                 frame_number: decoded,
