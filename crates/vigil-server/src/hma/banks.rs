@@ -586,28 +586,19 @@ async fn signal_type_index(
     State(state): State<AppState>,
     Query(query): Query<SignalIndexQuery>,
 ) -> ApiResult<Json<Value>> {
-    if let Some(signal_type) = query.signal_type.as_deref() {
-        super::check_signal_type(signal_type)?;
-    }
     let now = unix_now();
     let mut body = Map::new();
-    for (signal_type, size) in state.engine.index_sizes() {
-        if query
-            .signal_type
-            .as_deref()
-            .is_none_or(|wanted| wanted == signal_type)
-        {
-            body.insert(
-                signal_type.to_owned(),
-                json!({
-                    "db_size": size,
-                    "index_size": size,
-                    "index_out_of_date": false,
-                    "newest_db_item": now,
-                    "index_built_to": now,
-                }),
-            );
-        }
+    for (signal_type, size) in super::index_sizes(&state, query.signal_type.as_deref())? {
+        body.insert(
+            signal_type.to_owned(),
+            json!({
+                "db_size": size,
+                "index_size": size,
+                "index_out_of_date": false,
+                "newest_db_item": now,
+                "index_built_to": now,
+            }),
+        );
     }
     Ok(Json(Value::Object(body)))
 }

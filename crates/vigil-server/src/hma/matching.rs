@@ -288,22 +288,13 @@ async fn index_status(
     State(state): State<AppState>,
     Query(query): Query<IndexStatusQuery>,
 ) -> ApiResult<Json<Value>> {
-    if let Some(signal_type) = query.signal_type.as_deref() {
-        check_signal_type(signal_type)?;
-    }
     let now = unix_now();
     let mut body = Map::new();
-    for (signal_type, size) in state.engine.index_sizes() {
-        if query
-            .signal_type
-            .as_deref()
-            .is_none_or(|wanted| wanted == signal_type)
-        {
-            body.insert(
-                signal_type.to_owned(),
-                json!({ "present": true, "built_to": now, "size": size }),
-            );
-        }
+    for (signal_type, size) in super::index_sizes(&state, query.signal_type.as_deref())? {
+        body.insert(
+            signal_type.to_owned(),
+            json!({ "present": true, "built_to": now, "size": size }),
+        );
     }
     Ok(Json(Value::Object(body)))
 }

@@ -87,6 +87,23 @@ pub(crate) fn check_signal_type(signal_type: &str) -> ApiResult<()> {
     }
 }
 
+/// Index sizes by signal type, all or only `wanted` (which must exist):
+/// what both index status routes report.
+pub(crate) fn index_sizes(
+    state: &AppState,
+    wanted: Option<&str>,
+) -> ApiResult<Vec<(&'static str, usize)>> {
+    if let Some(signal_type) = wanted {
+        check_signal_type(signal_type)?;
+    }
+    Ok(state
+        .engine
+        .index_sizes()
+        .into_iter()
+        .filter(|(signal_type, _)| wanted.is_none_or(|w| w == *signal_type))
+        .collect())
+}
+
 /// HMA's distance: always a string; the Hamming distance for PDQ, `-` for
 /// exact types, `"<query>%,<compared>%"` for vPDQ.
 fn distance_text(signal_type: &str, found: &Match) -> String {
