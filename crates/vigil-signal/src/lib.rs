@@ -16,6 +16,8 @@
 //! * [`vpdq`] — Meta's video fingerprint: a PDQ hash per frame
 //!   ([`VpdqFrame`]), its text forms, and clip-in-video matching
 //!   ([`VpdqMatch`]).
+//! * [`text`] — normalisation of text (Arabic-aware) before near-duplicate
+//!   fingerprinting.
 //! * [`exact`] — `md5` and `sha256` digests of the media bytes, computed
 //!   incrementally by [`ExactHasher`] so callers can stream.
 //!
@@ -44,6 +46,7 @@
 mod error;
 pub mod exact;
 pub mod pdq;
+pub mod text;
 pub mod vpdq;
 
 pub use error::Error;
