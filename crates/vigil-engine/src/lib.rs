@@ -80,6 +80,28 @@ pub struct Match {
     pub vpdq: Option<VpdqMatch>,
 }
 
+/// A match with the labels of its content, as `vigil match` and the native
+/// API report it: vPDQ matches add `query_pct` and `compared_pct`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LabelledMatch {
+    /// The matching content.
+    pub content_id: i64,
+    /// Its bank.
+    pub bank: BankName,
+    /// The signal type that matched.
+    pub signal_type: String,
+    /// As [`Match::distance`].
+    pub distance: u32,
+    /// The content's labels.
+    pub labels: vigil_store::Labels,
+    /// vPDQ: percent of the query's frames found in the video.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_pct: Option<f64>,
+    /// vPDQ: percent of the video's frames found in the query.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compared_pct: Option<f64>,
+}
+
 /// Stops [`Engine::follow`]'s thread when dropped.
 #[derive(Debug)]
 pub struct Follower {
@@ -353,6 +375,29 @@ impl Engine {
             });
         }
         matches
+    }
+
+    /// `matches` with the labels of their contents (read from the store).
+    pub fn with_labels(&self, matches: Vec<Match>) -> Result<Vec<LabelledMatch>, Error> {
+        matches
+            .into_iter()
+            .map(|found| {
+                let labels = self
+                    .store
+                    .content(found.content_id)?
+                    .map(|c| c.fields.labels)
+                    .unwrap_or_default();
+                Ok(LabelledMatch {
+                    content_id: found.content_id,
+                    bank: found.bank,
+                    signal_type: found.signal_type,
+                    distance: found.distance,
+                    labels,
+                    query_pct: found.vpdq.map(|v| v.query_pct),
+                    compared_pct: found.vpdq.map(|v| v.compared_pct),
+                })
+            })
+            .collect()
     }
 
     /// Looks up every signal of `signals` and returns all matches, by

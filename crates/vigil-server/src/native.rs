@@ -169,35 +169,11 @@ async fn lookup(
         ..LookupOptions::default()
     };
     let matches = find(&state, &query.signal_type, &query.signal, &options)?;
-    let signal_type = query.signal_type.clone();
-    let body = blocking(&state, move |engine| {
-        let mut out = Vec::with_capacity(matches.len());
-        for found in matches {
-            let labels = engine
-                .store()
-                .content(found.content_id)?
-                .map(|c| c.fields.labels)
-                .unwrap_or_default();
-            let mut item = json!({
-                "content_id": found.content_id,
-                "bank": found.bank,
-                "signal_type": signal_type,
-                "distance": found.distance,
-                "labels": labels,
-            });
-            if let Some(video) = found.vpdq {
-                item["query_pct"] = json!(video.query_pct);
-                item["compared_pct"] = json!(video.compared_pct);
-            }
-            out.push(item);
-        }
-        Ok(json!({ "matches": out }))
-    })
-    .await?;
-    for found in body["matches"].as_array().into_iter().flatten() {
-        if let Some(bank) = found["bank"].as_str() {
-            state.metrics.count_match(bank, &query.signal_type);
-        }
+    let labelled = blocking(&state, move |engine| Ok(engine.with_labels(matches)?)).await?;
+    for found in &labelled {
+        state
+            .metrics
+            .count_match(found.bank.as_str(), &found.signal_type);
     }
-    Ok(Json(body))
+    Ok(Json(json!({ "matches": labelled })))
 }

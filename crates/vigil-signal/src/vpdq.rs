@@ -64,6 +64,11 @@ impl VpdqFrame {
         )
     }
 
+    /// One item of HMA's signal form: `pdq_hex,quality,timestamp`.
+    pub fn to_hma_item(&self) -> String {
+        format!("{},{},{:.3}", self.hash, self.quality, self.timestamp)
+    }
+
     /// Parses a reference line.
     pub fn parse_reference_line(line: &str) -> Result<Self, Error> {
         let bad = |why: &str| Error::Vpdq(format!("vPDQ frame line {line:?}: {why}"));
@@ -118,10 +123,7 @@ pub fn to_reference(frames: &[VpdqFrame]) -> String {
 
 /// HMA's signal value: a JSON list of `"pdq_hex,quality,timestamp"`.
 pub fn to_hma_signal(frames: &[VpdqFrame]) -> String {
-    let items: Vec<String> = frames
-        .iter()
-        .map(|f| format!("{},{},{:.3}", f.hash, f.quality, f.timestamp))
-        .collect();
+    let items: Vec<String> = frames.iter().map(VpdqFrame::to_hma_item).collect();
     serde_json::Value::from(items).to_string()
 }
 

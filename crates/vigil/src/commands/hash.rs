@@ -192,7 +192,7 @@ impl HashLine {
                 sha256: digests.sha256,
                 vpdq: frames
                     .iter()
-                    .map(|f| format!("{},{},{:.3}", f.hash, f.quality, f.timestamp))
+                    .map(vigil_signal::VpdqFrame::to_hma_item)
                     .collect(),
                 frames: with_frames.then(|| {
                     frames

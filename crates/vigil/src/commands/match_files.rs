@@ -55,26 +55,7 @@ pub(crate) fn run(
             }
         };
         let signals = hashed.signals;
-        let mut matches = Vec::new();
-        for found in engine.lookup_all(&signals, &lookup)? {
-            let labels = engine
-                .store()
-                .content(found.content_id)?
-                .map(|c| c.fields.labels)
-                .unwrap_or_default();
-            let mut item = json!({
-                "bank": found.bank,
-                "content_id": found.content_id,
-                "signal_type": found.signal_type,
-                "distance": found.distance,
-                "labels": labels,
-            });
-            if let Some(video) = found.vpdq {
-                item["query_pct"] = json!(video.query_pct);
-                item["compared_pct"] = json!(video.compared_pct);
-            }
-            matches.push(item);
-        }
+        let matches = engine.with_labels(engine.lookup_all(&signals, &lookup)?)?;
         let mut line = json!({
             "path": path,
             "media": hashed.media,
