@@ -11,6 +11,9 @@
 //! * [`SharedHammingIndex`] — the same behind a lock designed so that
 //!   queries never wait for a merge of new entries into the tables.
 //! * [`ExactIndex`] — a hash map for exact signals (`md5`, `sha256`).
+//! * [`TextIndex`] — an inverted index of text sketches' sampled shingles:
+//!   every banked text at least this much contained in a query, with the
+//!   estimate per text.
 //! * [`SignalIndex`] — the small trait both implement, so the engine can
 //!   hold one index per signal type.
 //! * [`snapshot`] — saving a Hamming index to a file and loading it back
@@ -36,12 +39,14 @@ mod hamming;
 mod mih;
 mod shared;
 pub mod snapshot;
+mod text;
 
 pub use code::Code256;
 pub use error::Error;
 pub use exact::ExactIndex;
 pub use hamming::{DEFAULT_MERGE_THRESHOLD, HammingIndex, HammingOptions};
 pub use shared::SharedHammingIndex;
+pub use text::{DEFAULT_TEXT_MERGE_THRESHOLD, TextHit, TextIndex};
 
 /// One entry found by a query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

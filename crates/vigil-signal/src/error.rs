@@ -30,6 +30,9 @@ pub enum Error {
     /// A vPDQ text form (reference file line or HMA signal) is malformed.
     #[error("{0}")]
     Vpdq(String),
+    /// A text sketch's text form is malformed.
+    #[error("invalid text signal: {0}")]
+    TextSketch(String),
     /// A pixel or luma buffer's length does not match its declared size.
     #[error(
         "buffer of {actual} elements does not fit a {width}x{height} image ({expected} expected)"

@@ -16,8 +16,9 @@
 //! * [`vpdq`] — Meta's video fingerprint: a PDQ hash per frame
 //!   ([`VpdqFrame`]), its text forms, and clip-in-video matching
 //!   ([`VpdqMatch`]).
-//! * [`text`] — normalisation of text (Arabic-aware) before near-duplicate
-//!   fingerprinting.
+//! * [`text`] — near-duplicate text: Arabic-aware [`normalize`](text::normalize)
+//!   and [`TextSketch`], a shingle sample that estimates how much of a known
+//!   text reappears in another (edited, excerpted or pasted into a post).
 //! * [`exact`] — `md5` and `sha256` digests of the media bytes, computed
 //!   incrementally by [`ExactHasher`] so callers can stream.
 //!
@@ -52,4 +53,5 @@ pub mod vpdq;
 pub use error::Error;
 pub use exact::{ExactDigests, ExactHasher, Md5, Sha256};
 pub use pdq::{Dihedral, Pdq, PdqHash, PdqHasher, PdqMode, RgbImage};
+pub use text::{TextContainment, TextSketch};
 pub use vpdq::{VpdqFrame, VpdqMatch};

@@ -1,8 +1,5 @@
-//! Text normalisation for near-duplicate matching of statements, captions
-//! and lyrics, in Arabic, English and the other languages of this material.
-//!
-//! [`normalize`] maps the edits that change bytes but not meaning to one
-//! form, so a fingerprint of the result survives them:
+//! Text normalisation: [`normalize`] maps the edits that change bytes but
+//! not meaning to one form, so a fingerprint of the result survives them:
 //!
 //! 1. Unicode NFKC: compatibility forms become their base letters (Arabic
 //!    presentation forms, full-width Latin, ligatures such as ﷲ).
@@ -24,7 +21,8 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-/// The normalised form of `text` (see the [module docs](self)).
+/// The normalised form of `text`: words of letters and digits separated by
+/// single spaces (see the [module docs](self) for the rules).
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
