@@ -46,7 +46,7 @@ pub use error::Error;
 pub use exact::ExactIndex;
 pub use hamming::{DEFAULT_MERGE_THRESHOLD, HammingIndex, HammingOptions};
 pub use shared::SharedHammingIndex;
-pub use text::{DEFAULT_TEXT_MERGE_THRESHOLD, TextHit, TextIndex};
+pub use text::{TextHit, TextIndex, TextIndexOptions};
 
 /// One entry found by a query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -11,14 +11,44 @@
 //! new texts go to a small hash map merged into the array in one sequential
 //! pass when it grows past a share of the array; removed texts are skipped
 //! until a compaction drops them.
+//!
+//! *Common* values — posted by more than one text in 2,000 (and at least
+//! [`TextIndexOptions::common_postings`]) — are phrases like "one of the"
+//! that copying does not explain. Their postings are not read (they would
+//! dominate lookup time), and they are left out of both sides of the
+//! estimate: the containment is the share found among a banked text's
+//! *uncommon* sampled shingles, still a uniform sample of them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rayon::slice::ParallelSliceMut;
 use vigil_signal::{TextContainment, TextSketch};
 
-/// New postings held outside the sorted array before a merge, at least.
-pub const DEFAULT_TEXT_MERGE_THRESHOLD: usize = 1 << 16;
+/// Tuning of a [`TextIndex`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextIndexOptions {
+    /// New postings held outside the sorted array before a merge, at least
+    /// (or an eighth of the merged ones).
+    pub merge_threshold: usize,
+    /// Postings a value needs at least to be *common* (besides one text in
+    /// 2,000).
+    pub common_postings: usize,
+}
+
+impl Default for TextIndexOptions {
+    fn default() -> Self {
+        Self {
+            merge_threshold: 1 << 16,
+            common_postings: 256,
+        }
+    }
+}
+
+thread_local! {
+    /// Postings counted per slot during one search; every touched counter
+    /// is reset before the search returns, so the next one starts at zero.
+    static COUNTS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 /// One banked text found by [`TextIndex::search`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,6 +66,8 @@ struct Slot {
     /// Range of the text's sample in `TextIndex::samples`.
     start: usize,
     len: u32,
+    /// How many of the sampled values are common.
+    common: u32,
     live: bool,
 }
 
@@ -89,6 +121,15 @@ impl Postings {
     fn pairs(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
         self.values.iter().copied().zip(self.slots.iter().copied())
     }
+
+    /// The values posted more than `limit` times.
+    fn common_values(&self, limit: usize) -> HashSet<u32> {
+        self.values
+            .chunk_by(|a, b| a == b)
+            .filter(|run| run.len() > limit)
+            .map(|run| run[0])
+            .collect()
+    }
 }
 
 /// An inverted index of banked text sketches (see the [module docs](self)).
@@ -102,12 +143,13 @@ pub struct TextIndex {
     delta: HashMap<u32, Vec<u32>>,
     delta_len: usize,
     dead: usize,
-    merge_threshold: usize,
+    common: HashSet<u32>,
+    options: TextIndexOptions,
 }
 
 impl Default for TextIndex {
     fn default() -> Self {
-        Self::with_merge_threshold(DEFAULT_TEXT_MERGE_THRESHOLD)
+        Self::with_options(TextIndexOptions::default())
     }
 }
 
@@ -117,9 +159,8 @@ impl TextIndex {
         Self::default()
     }
 
-    /// An empty index that merges new postings once more than
-    /// `merge_threshold` (or an eighth of the merged ones) are waiting.
-    pub fn with_merge_threshold(merge_threshold: usize) -> Self {
+    /// An empty index tuned by `options`.
+    pub fn with_options(options: TextIndexOptions) -> Self {
         Self {
             slots: Vec::new(),
             samples: Vec::new(),
@@ -128,14 +169,26 @@ impl TextIndex {
             delta: HashMap::new(),
             delta_len: 0,
             dead: 0,
-            merge_threshold: merge_threshold.max(1),
+            common: HashSet::new(),
+            options: TextIndexOptions {
+                merge_threshold: options.merge_threshold.max(1),
+                ..options
+            },
         }
     }
 
     /// Builds an index of `texts` in one pass (a later duplicate id replaces
     /// an earlier one; an empty sketch indexes nothing).
     pub fn build<'a>(texts: impl IntoIterator<Item = (u64, &'a TextSketch)>) -> Self {
-        let mut index = Self::new();
+        Self::build_with_options(texts, TextIndexOptions::default())
+    }
+
+    /// As [`build`](Self::build), tuned by `options`.
+    pub fn build_with_options<'a>(
+        texts: impl IntoIterator<Item = (u64, &'a TextSketch)>,
+        options: TextIndexOptions,
+    ) -> Self {
+        let mut index = Self::with_options(options);
         for (id, sketch) in texts {
             index.add_slot(id, sketch);
         }
@@ -161,6 +214,12 @@ impl TextIndex {
             + (self.base.dir.capacity() + self.base.values.capacity() + self.base.slots.capacity())
                 * 4
             + self.delta_len * 8
+            + self.common.capacity() * 8
+    }
+
+    /// How many sampled values are common (see the [module docs](self)).
+    pub fn common_values(&self) -> usize {
+        self.common.len()
     }
 
     /// Adds `sketch` under `id`, replacing what `id` held; visible to the
@@ -174,7 +233,7 @@ impl TextIndex {
             self.delta.entry(value).or_default().push(slot);
         }
         self.delta_len += sketch.sample().len();
-        if self.delta_len > self.merge_threshold.max(self.base.len() / 8) {
+        if self.delta_len > self.options.merge_threshold.max(self.base.len() / 8) {
             self.merge();
         }
     }
@@ -192,34 +251,58 @@ impl TextIndex {
         true
     }
 
-    /// Every indexed text with an estimated containment in `query` of at
-    /// least `min_containment`, most contained first (ties by id).
+    /// Every indexed text that matches `query` at `min_containment` (see
+    /// [`TextContainment::is_match`]), most contained first (ties by id).
     pub fn search(&self, query: &TextSketch, min_containment: f64) -> Vec<TextHit> {
-        let mut posted: Vec<u32> = Vec::new();
-        for &value in query.sample() {
-            posted.extend_from_slice(self.base.get(value));
-            if let Some(slots) = self.delta.get(&value) {
-                posted.extend_from_slice(slots);
-            }
-        }
-        posted.sort_unstable();
         let limit = query.sample_limit();
         let mut hits = Vec::new();
-        for run in posted.chunk_by(|a, b| a == b) {
-            let slot = &self.slots[run[0] as usize];
-            if !slot.live {
-                continue;
+        COUNTS.with_borrow_mut(|counts| {
+            if counts.len() < self.slots.len() {
+                counts.resize(self.slots.len(), 0);
             }
-            let sample = &self.samples[slot.start..slot.start + slot.len as usize];
-            let sampled = sample.partition_point(|&v| v <= limit) as u32;
-            let found = run.len() as u32;
-            // Cheap reject before the estimate: containment is found/sampled.
-            if f64::from(found) < min_containment * f64::from(sampled) {
-                continue;
+            let mut touched: Vec<u32> = Vec::new();
+            let mut count = |slot: u32| {
+                let c = &mut counts[slot as usize];
+                if *c == 0 {
+                    touched.push(slot);
+                }
+                *c += 1;
+            };
+            for &value in query.sample() {
+                if self.common.contains(&value) {
+                    continue;
+                }
+                self.base.get(value).iter().for_each(|&slot| count(slot));
+                if let Some(slots) = self.delta.get(&value) {
+                    slots.iter().for_each(|&slot| count(slot));
+                }
             }
-            let found = TextContainment::estimate(slot.shingles, query.shingles(), sampled, found);
-            hits.push(TextHit { id: slot.id, found });
-        }
+            for slot_number in touched {
+                let found = std::mem::take(&mut counts[slot_number as usize]);
+                let slot = &self.slots[slot_number as usize];
+                if !slot.live {
+                    continue;
+                }
+                let sampled = if limit == u32::MAX {
+                    slot.len - slot.common
+                } else {
+                    self.samples[slot.start..slot.start + slot.len as usize]
+                        .iter()
+                        .take_while(|&&v| v <= limit)
+                        .filter(|v| !self.common.contains(v))
+                        .count() as u32
+                };
+                // Cheap reject before the estimate: containment is found/sampled.
+                if f64::from(found) < min_containment * f64::from(sampled) {
+                    continue;
+                }
+                let found =
+                    TextContainment::estimate(slot.shingles, query.shingles(), sampled, found);
+                if found.is_match(min_containment) {
+                    hits.push(TextHit { id: slot.id, found });
+                }
+            }
+        });
         hits.sort_by(|a, b| {
             b.found
                 .containment
@@ -243,6 +326,7 @@ impl TextIndex {
             shingles: sketch.shingles(),
             start: self.samples.len(),
             len: sketch.sample().len() as u32,
+            common: self.count_common(sketch.sample()),
             live: true,
         });
         self.samples.extend_from_slice(sketch.sample());
@@ -273,6 +357,31 @@ impl TextIndex {
         merged.extend(old);
         self.base = Postings::from_sorted(&merged);
         self.delta_len = 0;
+        self.refresh_common();
+    }
+
+    /// Recomputes the common values from the merged postings, and each
+    /// text's count of them.
+    fn refresh_common(&mut self) {
+        let limit = self.options.common_postings.max(self.by_id.len() / 2000);
+        self.common = self.base.common_values(limit);
+        let counts: Vec<u32> = self
+            .slots
+            .iter()
+            .map(|slot| {
+                self.count_common(&self.samples[slot.start..slot.start + slot.len as usize])
+            })
+            .collect();
+        for (slot, count) in self.slots.iter_mut().zip(counts) {
+            slot.common = count;
+        }
+    }
+
+    fn count_common(&self, sample: &[u32]) -> u32 {
+        if self.common.is_empty() {
+            return 0;
+        }
+        sample.iter().filter(|v| self.common.contains(v)).count() as u32
     }
 
     /// Rebuilds slots and postings from the live texts only.
@@ -306,5 +415,6 @@ impl TextIndex {
         self.delta.clear();
         self.delta_len = 0;
         self.dead = 0;
+        self.refresh_common();
     }
 }

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use vigil_index::TextIndex;
+use vigil_index::{TextIndex, TextIndexOptions};
 use vigil_signal::TextSketch;
 
 /// Texts over a small vocabulary, so that texts share shingles often.
@@ -45,13 +45,9 @@ fn oracle_search(
         .iter()
         .filter_map(|(id, sketch)| {
             let found = sketch.containment_in(query)?;
-            // The index only sees texts sharing a sampled value with the query.
-            (found.found > 0 && found.containment >= min).then_some((
-                *id,
-                found.containment,
-                found.sampled,
-                found.found,
-            ))
+            found
+                .is_match(min)
+                .then_some((*id, found.containment, found.sampled, found.found))
         })
         .collect();
     hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -81,7 +77,10 @@ proptest! {
         let mut index = if merge_threshold % 2 == 0 {
             TextIndex::build(sketches.iter().map(|(id, s)| (*id, s)))
         } else {
-            let mut index = TextIndex::with_merge_threshold(merge_threshold);
+            let mut index = TextIndex::with_options(TextIndexOptions {
+                merge_threshold,
+                ..TextIndexOptions::default()
+            });
             for (id, sketch) in &sketches {
                 index.insert(*id, sketch);
             }
@@ -137,4 +136,41 @@ fn an_edited_statement_is_found_among_many_texts() {
     assert_eq!(hits.len(), 1, "{hits:?}");
     assert_eq!(hits[0].id, 99_999);
     assert!(hits[0].found.containment > 0.7, "{hits:?}");
+}
+
+/// A phrase in many banked texts is common: its postings are skipped, and it
+/// counts neither for nor against a text.
+#[test]
+fn common_phrases_are_left_out_of_the_estimate() {
+    let options = TextIndexOptions {
+        merge_threshold: 1 << 16,
+        common_postings: 10,
+    };
+    // Forty texts share the phrase "alpha beta gamma"; each has 3 own words.
+    let texts: Vec<(u64, TextSketch)> = (0..40u64)
+        .map(|i| {
+            let text = format!("alpha beta gamma own{i} word{i} more{i}");
+            (i, TextSketch::of_text(&text, 64))
+        })
+        .collect();
+    let index = TextIndex::build_with_options(texts.iter().map(|(id, s)| (*id, s)), options);
+    assert_eq!(index.common_values(), 1);
+    // The shared phrase alone finds nothing.
+    let phrase = TextSketch::of_text("alpha beta gamma", 1 << 16);
+    assert!(index.search(&phrase, 0.0).is_empty());
+    // Text 7 in full: its three uncommon shingles are all found.
+    let query = TextSketch::of_text("alpha beta gamma own7 word7 more7", 1 << 16);
+    let hits = index.search(&query, 0.9);
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].id, 7);
+    assert_eq!((hits[0].found.sampled, hits[0].found.found), (3, 3));
+    // Inserted later, a text is measured the same way.
+    let mut index = index;
+    let late = TextSketch::of_text("alpha beta gamma late words here", 64);
+    index.insert(100, &late);
+    let hits = index.search(
+        &TextSketch::of_text("see alpha beta gamma late words here", 1 << 16),
+        0.5,
+    );
+    assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>(), [100]);
 }

@@ -126,13 +126,8 @@ pub fn decode_image(bytes: &[u8], limits: &Limits) -> Result<DecodedImage, Error
         Sniffed::Image(format) => format,
         Sniffed::Other(kind, format) => return Err(Error::UnsupportedKind { kind, format }),
         Sniffed::Unknown => {
-            let prefix = bytes
-                .iter()
-                .take(8)
-                .map(|b| format!("{b:02x}"))
-                .collect::<Vec<_>>();
             return Err(Error::UnknownFormat {
-                prefix: prefix.join(" "),
+                prefix: crate::error::hex_prefix(bytes),
             });
         }
     };

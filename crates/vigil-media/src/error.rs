@@ -72,6 +72,15 @@ pub enum Error {
     /// The video cannot be decoded: no video stream, corrupt or truncated.
     #[error("cannot decode the video: {0}")]
     VideoDecode(String),
+    /// The PDF cannot be parsed: malformed, truncated or unsupported.
+    #[error("cannot read the PDF: {0}")]
+    Pdf(String),
+    /// The PDF needs a password to be read.
+    #[error("the PDF is encrypted with a password; Vigil cannot read its text or images")]
+    PdfEncrypted,
+    /// The PDF breaks a configured limit (pages, stream size).
+    #[error("the PDF is over a limit: {0}")]
+    PdfLimit(String),
     /// The video breaks a configured limit (size, duration, frames, time).
     #[error("the video is over a limit: {0}")]
     VideoLimit(String),
@@ -93,6 +102,19 @@ impl Error {
             Self::VideoTool { .. } => "video_tool",
             Self::VideoDecode(_) => "video_decode",
             Self::VideoLimit(_) => "video_limit",
+            Self::Pdf(_) => "pdf",
+            Self::PdfEncrypted => "pdf_encrypted",
+            Self::PdfLimit(_) => "pdf_limit",
         }
     }
+}
+
+/// The first bytes of an unrecognised input in hex, for diagnosis.
+pub(crate) fn hex_prefix(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }

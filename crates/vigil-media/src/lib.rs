@@ -14,6 +14,9 @@
 //!   without applying it (no PDQ reference applies it; the dihedral hashes
 //!   cover rotated copies).
 //! * [`hash_media`] is the whole path from bytes to [`MediaSignals`].
+//! * [`hash_document`] reads text files, web pages ([`html_visible_text`])
+//!   and PDFs ([`read_pdf`]: text per page, embedded images) into
+//!   [`DocumentSignals`]: digests, a `text` sketch and a PDQ per image.
 //!
 //! Hostile input is the normal case here: every failure is a typed
 //! [`Error`] naming what was wrong, decoder panics are caught, and no image
@@ -37,16 +40,22 @@
 #![deny(missing_docs)]
 
 mod decode;
+mod document;
 mod error;
 mod ingest;
 mod jpeg;
+mod pdf;
 mod signals;
 mod sniff;
+mod text;
 mod video;
 
 pub use decode::{DecodedImage, Limits, decode_image};
+pub use document::{DocumentFormat, DocumentSignals, document_format, hash_document};
 pub use error::Error;
 pub use ingest::{Ingested, ingest};
+pub use pdf::{MIN_IMAGE_SIDE, PdfContent, PdfImage, PdfLimits, read_pdf, reading_order};
 pub use signals::{HashOptions, ImageInfo, MediaSignals, hash_ingested, hash_media};
 pub use sniff::{Format, MediaKind, Sniffed, sniff};
+pub use text::{decode_text, html_visible_text};
 pub use video::{VideoHash, VideoInfo, VideoLimits, VideoOptions, hash_video_file};

@@ -2,7 +2,7 @@
 
 use vigil_signal::{Dihedral, ExactDigests, Pdq, PdqHasher, PdqMode};
 
-use crate::{Error, Format, Ingested, Limits, decode_image};
+use crate::{Error, Format, Ingested, Limits, PdfLimits, decode_image};
 
 /// What to compute for each item.
 #[derive(Debug, Clone, Copy, Default)]
@@ -13,6 +13,8 @@ pub struct HashOptions {
     pub dihedral: bool,
     /// Decoding limits.
     pub limits: Limits,
+    /// Limits for PDFs.
+    pub pdf: PdfLimits,
 }
 
 /// Facts about a decoded image, reported alongside its signals.

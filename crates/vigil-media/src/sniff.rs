@@ -12,15 +12,18 @@ pub enum MediaKind {
     Video,
     /// A PDF document.
     Pdf,
+    /// Text: a plain text file or a web page.
+    Text,
 }
 
 impl MediaKind {
-    /// The kind's name in APIs and output (`photo`, `video`, `pdf`).
+    /// The kind's name in APIs and output (`photo`, `video`, `pdf`, `text`).
     pub fn name(self) -> &'static str {
         match self {
             Self::Photo => "photo",
             Self::Video => "video",
             Self::Pdf => "pdf",
+            Self::Text => "text",
         }
     }
 }
@@ -107,7 +110,11 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
         Sniffed::Image(Format::Tiff)
     } else if starts(b"BM") && bytes.len() >= 26 {
         Sniffed::Image(Format::Bmp)
-    } else if starts(b"%PDF-") {
+    } else if bytes[..bytes.len().min(1024)]
+        .windows(5)
+        .any(|w| w == b"%PDF-")
+    {
+        // Readers accept junk before the header, so PDFs in the wild have it.
         Sniffed::Other(MediaKind::Pdf, "pdf")
     } else if at(4, b"ftyp") {
         Sniffed::Other(MediaKind::Video, "mp4")
@@ -117,6 +124,10 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
         Sniffed::Other(MediaKind::Video, "avi")
     } else if starts(b"FLV") {
         Sniffed::Other(MediaKind::Video, "flv")
+    } else if crate::text::looks_like_html(bytes) {
+        Sniffed::Other(MediaKind::Text, "html")
+    } else if crate::text::looks_like_text(bytes) {
+        Sniffed::Other(MediaKind::Text, "text")
     } else {
         Sniffed::Unknown
     }
@@ -142,8 +153,21 @@ mod tests {
             Sniffed::Other(MediaKind::Video, "mp4")
         );
         assert_eq!(sniff(b"%PDF-1.7"), Sniffed::Other(MediaKind::Pdf, "pdf"));
-        assert_eq!(sniff(b"BM"), Sniffed::Unknown, "too short to be a bitmap");
-        assert_eq!(sniff(b"hello"), Sniffed::Unknown);
+        assert_eq!(
+            sniff(b"BM"),
+            Sniffed::Other(MediaKind::Text, "text"),
+            "too short to be a bitmap"
+        );
+        assert_eq!(
+            sniff(b"junk\n%PDF-1.4"),
+            Sniffed::Other(MediaKind::Pdf, "pdf")
+        );
+        assert_eq!(sniff(b"hello"), Sniffed::Other(MediaKind::Text, "text"));
+        assert_eq!(
+            sniff(b"<!doctype html><title>t</title>"),
+            Sniffed::Other(MediaKind::Text, "html")
+        );
+        assert_eq!(sniff(b"\x00\x01\x02garbage"), Sniffed::Unknown);
         assert_eq!(sniff(b""), Sniffed::Unknown);
     }
 }

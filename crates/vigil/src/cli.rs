@@ -446,6 +446,49 @@ pub(crate) enum BenchCommand {
     ///
     ///   cargo run --release -p vigil -- bench video ../shared/vectors/vpdq/videos --bank-videos 10000
     Video(BenchVideoArgs),
+    /// Measure the `text` signal: recall per kind of edit, false matches
+    /// among unrelated texts, and lookup time in a large bank.
+    ///
+    /// Each document of the corpus (a folder of text files, one document
+    /// each; by default 1,000 generated Arabic and English documents of
+    /// 40–400 neutral words) is banked with generated filler up to --bank
+    /// texts. Edited copies are looked up — 5/10/20/40% of words inserted,
+    /// deleted or replaced; diacritics removed and added (Arabic); letters
+    /// swapped for look-alikes; punctuation and spacing changed; the first
+    /// or second half only; pasted into unrelated text three times its
+    /// length — then --unrelated generated texts. Reports recall per kind at
+    /// --threshold, false matches, the recall MinHash resemblance could reach
+    /// at best, and lookup latency on one thread. A table on stderr, one JSON
+    /// object on stdout. Build with --release:
+    ///
+    ///   cargo run --release -p vigil -- bench text
+    Text(BenchTextArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchTextArgs {
+    /// A folder of text files to use as the corpus instead of generated
+    /// documents.
+    #[arg(value_name = "DIR")]
+    pub(crate) corpus: Option<PathBuf>,
+    /// Documents to generate when no corpus is given.
+    #[arg(long, default_value = "1000", value_parser = parse_count)]
+    pub(crate) documents: usize,
+    /// Unrelated texts looked up to count false matches.
+    #[arg(long, default_value = "100k", value_parser = parse_count)]
+    pub(crate) unrelated: usize,
+    /// Texts in the bank: the documents plus generated filler.
+    #[arg(long, default_value = "1M", value_parser = parse_count)]
+    pub(crate) bank: usize,
+    /// Share of a banked text that must be found in a query (0–1).
+    #[arg(long, default_value_t = vigil_signal::text::DEFAULT_CONTAINMENT)]
+    pub(crate) threshold: f64,
+    /// Shingles sampled per banked text.
+    #[arg(long, default_value_t = vigil_signal::text::BANK_SAMPLE)]
+    pub(crate) sample: usize,
+    /// Seed of the generated texts and edits.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
 }
 
 #[derive(Debug, Args)]

@@ -28,4 +28,7 @@ mod normalize;
 mod sketch;
 
 pub use normalize::normalize;
-pub use sketch::{BANK_SAMPLE, QUERY_SAMPLE, SHINGLE_WORDS, TextContainment, TextSketch};
+pub use sketch::{
+    BANK_SAMPLE, DEFAULT_CONTAINMENT, MIN_FOUND, QUERY_SAMPLE, SHINGLE_WORDS, TextContainment,
+    TextSketch,
+};

@@ -16,6 +16,12 @@
 //!    removed: they are invisible and often inserted to dodge filters.
 //! 6. Punctuation and symbols become spaces (so `word,word` is two words),
 //!    and runs of white space become one space, trimmed.
+//! 7. In a word that has Latin letters, Cyrillic and Greek letters that look
+//!    like Latin ones (`а е о р с у х і ј ѕ`, `α ο ρ τ υ χ`, and the lower
+//!    case of look-alike capitals such as `М Н Т В К`) become those Latin
+//!    letters: `stаtеmеnt` with Cyrillic а and е is `statement`. Words wholly
+//!    in Cyrillic or Greek are left alone, so Russian and Greek text is not
+//!    damaged.
 //!
 //! Letters of every script and digits are kept; nothing is transliterated.
 
@@ -40,7 +46,55 @@ pub fn normalize(text: &str) -> String {
             pending_space = true;
         }
     }
+    if out.chars().any(|c| latin_look_alike(c).is_some()) {
+        out = fold_look_alikes_in_latin_words(&out);
+    }
     out
+}
+
+/// Step 7 over normalised words.
+fn fold_look_alikes_in_latin_words(normalized: &str) -> String {
+    let words: Vec<String> = normalized
+        .split(' ')
+        .map(|word| {
+            if word.chars().any(|c| c.is_ascii_lowercase()) {
+                word.chars()
+                    .map(|c| latin_look_alike(c).unwrap_or(c))
+                    .collect()
+            } else {
+                word.to_owned()
+            }
+        })
+        .collect();
+    words.join(" ")
+}
+
+/// The Latin letter a lower-case Cyrillic or Greek letter is mistaken for.
+fn latin_look_alike(c: char) -> Option<char> {
+    Some(match c {
+        'а' | 'α' => 'a',
+        'в' | 'β' => 'b',
+        'с' => 'c',
+        'ԁ' => 'd',
+        'е' | 'ε' => 'e',
+        'н' | 'һ' | 'η' => 'h',
+        'і' | 'ι' => 'i',
+        'ј' => 'j',
+        'к' | 'κ' => 'k',
+        'ӏ' => 'l',
+        'м' | 'μ' => 'm',
+        'ν' => 'v',
+        'о' | 'ο' => 'o',
+        'р' | 'ρ' => 'p',
+        'ԛ' => 'q',
+        'ѕ' => 's',
+        'т' | 'τ' => 't',
+        'у' | 'υ' => 'y',
+        'ԝ' => 'w',
+        'х' | 'χ' => 'x',
+        'ζ' => 'z',
+        _ => return None,
+    })
 }
 
 /// One character after the per-character rules of steps 3–5, or `None` to
@@ -147,6 +201,20 @@ mod tests {
         assert_eq!(normalize("«quoted» — dash…"), "quoted dash");
         assert_eq!(normalize(""), "");
         assert_eq!(normalize("!!! ..."), "");
+    }
+
+    #[test]
+    fn cyrillic_and_greek_look_alikes_in_latin_words() {
+        // Cyrillic а, е, о, с and Greek ο inside Latin words.
+        assert_eq!(
+            normalize("stаtеmеnt frοm thе grоup"),
+            "statement from the group"
+        );
+        // Capitals fold through their lower case: Cyrillic М, Т, Н.
+        assert_eq!(normalize("ТНЕ МАР"), normalize("тне мар"));
+        assert_eq!(normalize("Мap of Тhe city"), "map of the city");
+        // Whole Cyrillic and Greek words are left alone.
+        assert_eq!(normalize("Москва и Αθήνα"), "москва и αθήνα");
     }
 
     #[test]

@@ -57,6 +57,17 @@ pub const BANK_SAMPLE: usize = 64;
 /// shingles, so containment is estimated from the banked sample alone.
 pub const QUERY_SAMPLE: usize = 1 << 16;
 
+/// The containment a match needs by default: a quarter of a banked text's
+/// shingles. `vigil bench text` measures recall and false matches at this
+/// threshold; every lookup can set its own.
+pub const DEFAULT_CONTAINMENT: f64 = 0.25;
+
+/// Sampled shingles a match needs in common at least (or all of a banked
+/// text that has fewer): one or two shared phrases — a greeting, a quoted
+/// verse — are not evidence that a text was copied, whatever share of a
+/// short text they are.
+pub const MIN_FOUND: u32 = 3;
+
 /// A text's shingle count and a bottom-k sample of its shingle values (see
 /// the [module docs](self)).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -178,6 +189,13 @@ impl TextSketch {
 }
 
 impl TextContainment {
+    /// Whether this is a match at `min_containment`: at least that share of
+    /// the banked text found, from at least [`MIN_FOUND`] sampled shingles
+    /// (or all of a shorter sample).
+    pub fn is_match(&self, min_containment: f64) -> bool {
+        self.containment >= min_containment && self.found >= MIN_FOUND.min(self.sampled).max(1)
+    }
+
     /// The estimate from `found` of `sampled` values of a banked text of
     /// `banked_shingles` shingles, in a query of `query_shingles` (for
     /// indexes that count `found` from their postings).

@@ -7,6 +7,8 @@ mod bench_images;
 mod bench_import;
 mod bench_index;
 mod bench_support;
+mod bench_text;
+mod bench_text_corpus;
 mod bench_video;
 mod hash;
 mod match_files;
@@ -144,6 +146,18 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 queries: args.queries.max(1),
             };
             bench_video::run(&settings, stdout())
+        }
+        Command::Bench(BenchCommand::Text(args)) => {
+            let settings = bench_text::BenchTextSettings {
+                corpus: args.corpus,
+                documents: args.documents.max(1),
+                unrelated: args.unrelated,
+                bank: args.bank,
+                threshold: args.threshold,
+                sample: args.sample.max(1),
+                seed: args.seed,
+            };
+            bench_text::run(&settings, stdout())
         }
         Command::Bench(BenchCommand::Import(args)) => {
             bench_import::run(&store, args.size, stdout())

@@ -1,0 +1,110 @@
+//! Text, web pages and PDFs to their signals: the digests of the bytes, a
+//! `text` sketch of what a reader sees, and a PDQ hash per embedded image.
+
+use vigil_signal::ExactDigests;
+use vigil_signal::text::{QUERY_SAMPLE, TextSketch};
+
+use crate::pdf::{PdfImage, read_pdf};
+use crate::sniff::{MediaKind, Sniffed, sniff};
+use crate::{Error, HashOptions};
+
+/// The kinds of document Vigil reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocumentFormat {
+    /// Plain text in any encoding.
+    Text,
+    /// A web page; only its visible text counts.
+    Html,
+    /// A PDF: text per page and embedded images.
+    Pdf,
+}
+
+impl DocumentFormat {
+    /// Lowercase name, as in JSON output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Html => "html",
+            Self::Pdf => "pdf",
+        }
+    }
+}
+
+/// The signals of one document.
+#[derive(Debug, Clone)]
+pub struct DocumentSignals {
+    /// What the bytes were read as.
+    pub format: DocumentFormat,
+    /// `md5` and `sha256` of the bytes.
+    pub exact: ExactDigests,
+    /// The sketch of the whole text with every shingle up to
+    /// [`QUERY_SAMPLE`] — what lookups use; bank it cut to
+    /// [`BANK_SAMPLE`](vigil_signal::text::BANK_SAMPLE). `None` when the
+    /// document has no words (a PDF of scans, say).
+    pub text: Option<TextSketch>,
+    /// Words in the normalised text.
+    pub words: usize,
+    /// Pages, for PDFs.
+    pub pages: Option<usize>,
+    /// The hashed embedded images of a PDF.
+    pub images: Vec<PdfImage>,
+    /// Embedded images not hashed (see [`PdfContent`](crate::PdfContent)).
+    pub skipped_images: usize,
+}
+
+/// Whether `bytes` are a document Vigil reads, and as what.
+pub fn document_format(bytes: &[u8]) -> Option<DocumentFormat> {
+    match sniff(bytes) {
+        Sniffed::Other(MediaKind::Pdf, _) => Some(DocumentFormat::Pdf),
+        Sniffed::Other(MediaKind::Text, "html") => Some(DocumentFormat::Html),
+        Sniffed::Other(MediaKind::Text, _) => Some(DocumentFormat::Text),
+        _ => None,
+    }
+}
+
+/// Reads the document in `bytes` and computes its signals.
+pub fn hash_document(bytes: &[u8], options: &HashOptions) -> Result<DocumentSignals, Error> {
+    if bytes.is_empty() {
+        return Err(Error::Empty);
+    }
+    let len = bytes.len() as u64;
+    if len > options.limits.max_file_bytes {
+        return Err(Error::FileTooLarge {
+            len,
+            limit: options.limits.max_file_bytes,
+        });
+    }
+    let format = document_format(bytes).ok_or_else(|| Error::UnknownFormat {
+        prefix: crate::error::hex_prefix(bytes),
+    })?;
+    let exact = ExactDigests::of(bytes);
+    let (text, pages, images, skipped_images) = match format {
+        DocumentFormat::Text => (crate::text::decode_text(bytes), None, Vec::new(), 0),
+        DocumentFormat::Html => (crate::text::html_visible_text(bytes), None, Vec::new(), 0),
+        DocumentFormat::Pdf => {
+            let content = read_pdf(bytes, &options.pdf, &options.limits, options.pdq_mode)?;
+            let pages = content.pages.len();
+            (
+                content.pages.join("\n"),
+                Some(pages),
+                content.images,
+                content.skipped_images,
+            )
+        }
+    };
+    let words = vigil_signal::text::normalize(&text)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .count();
+    let sketch = TextSketch::of_text(&text, QUERY_SAMPLE);
+    Ok(DocumentSignals {
+        format,
+        exact,
+        text: (!sketch.is_empty()).then_some(sketch),
+        words,
+        pages,
+        images,
+        skipped_images,
+    })
+}
