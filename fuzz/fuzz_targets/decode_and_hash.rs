@@ -17,7 +17,12 @@ fuzz_target!(|data: &[u8]| {
         ..Limits::default()
     };
     for pdq_mode in [PdqMode::FullResolution, PdqMode::ReferenceCli] {
-        let options = HashOptions { pdq_mode, dihedral: true, limits };
+        let options = HashOptions {
+            pdq_mode,
+            dihedral: true,
+            limits,
+            ..HashOptions::default()
+        };
         if let Ok(signals) = hash_media(data, &options) {
             assert!(signals.pdq.quality <= 100);
             let dihedral = signals.dihedral.expect("requested");

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use vigil_index::{Code256, ExactIndex, HammingIndex, SharedHammingIndex, SignalIndex};
+use vigil_index::{Code256, ExactIndex, HammingIndex, SharedHammingIndex, SignalIndex, TextIndex};
+use vigil_signal::text::{BANK_SAMPLE, TextSketch};
 use vigil_signal::{PdqHash, vpdq};
 use vigil_store::{Bank, ChangeKind, Content, Signals, Store};
 
@@ -32,6 +33,8 @@ pub(crate) struct Entry {
     /// A video's unique frame hashes of usable quality, for the frame index
     /// and for computing how much of the video a query covers.
     pub(crate) vpdq: Option<Arc<[PdqHash]>>,
+    /// The text sketch, cut to the bank sample size.
+    text: Option<TextSketch>,
 }
 
 impl Entry {
@@ -49,12 +52,17 @@ impl Entry {
                 unique.truncate(1 << FRAME_BITS);
                 Arc::from(unique)
             });
+        let text = signals
+            .get("text")
+            .and_then(|value| value.parse::<TextSketch>().ok())
+            .map(|sketch| sketch.truncated(BANK_SAMPLE));
         Self {
             bank_id,
             disable_until_ts,
             pdq: signals.pdq().map(Code256::from),
             exact,
             vpdq,
+            text,
         }
     }
 
@@ -81,6 +89,8 @@ pub(crate) struct Indexes {
     /// Contents with a vPDQ signal.
     pub(crate) videos: AtomicUsize,
     pub(crate) exact: [ExactIndex<String>; 3],
+    /// Text sketches; writes are rare and short next to lookups.
+    pub(crate) text: RwLock<TextIndex>,
     pub(crate) entries: RwLock<HashMap<i64, Entry>>,
     /// Banks by id, refreshed on every sync (renames and ratios are not in
     /// the change log; there are few banks).
@@ -100,6 +110,7 @@ impl Indexes {
         let mut entries = HashMap::new();
         let mut pdq = Vec::new();
         let mut frames = Vec::new();
+        let mut texts = Vec::new();
         let exact: [ExactIndex<String>; 3] = Default::default();
         let mut after = 0;
         loop {
@@ -115,6 +126,9 @@ impl Indexes {
                     exact[*i].insert(content.id as u64, value);
                 }
                 frames.extend(entry.frames(content.id));
+                if let Some(sketch) = &entry.text {
+                    texts.push((content.id as u64, sketch.clone()));
+                }
                 entries.insert(content.id, entry);
             }
         }
@@ -123,6 +137,7 @@ impl Indexes {
             vpdq_frames: SharedHammingIndex::new(HammingIndex::build(frames)),
             videos: AtomicUsize::new(entries.values().filter(|e| e.vpdq.is_some()).count()),
             exact,
+            text: RwLock::new(TextIndex::build(texts.iter().map(|(id, s)| (*id, s)))),
             entries: RwLock::new(entries),
             banks: RwLock::new(banks),
             applied: Mutex::new(start),
@@ -194,6 +209,12 @@ impl Indexes {
         if entry.vpdq.is_some() {
             self.videos.fetch_add(1, Ordering::Relaxed);
         }
+        if let Some(sketch) = &entry.text {
+            self.text
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(content.id as u64, sketch);
+        }
         self.entries
             .write()
             .unwrap_or_else(PoisonError::into_inner)
@@ -218,6 +239,12 @@ impl Indexes {
         }
         if entry.vpdq.is_some() {
             self.videos.fetch_sub(1, Ordering::Relaxed);
+        }
+        if entry.text.is_some() {
+            self.text
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(content_id as u64);
         }
     }
 }

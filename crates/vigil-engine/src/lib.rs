@@ -25,6 +25,7 @@ mod access;
 mod error;
 pub mod exchange;
 mod indexes;
+mod text;
 pub mod transfer;
 mod video;
 
@@ -60,6 +61,25 @@ pub struct LookupOptions {
     /// vPDQ: least percent of the video's frames found in the query
     /// (default 0: a clip inside a long video matches).
     pub vpdq_compared_pct: Option<f64>,
+    /// Text: least share (0–1) of a banked text found in the query for it
+    /// to match (default [`DEFAULT_CONTAINMENT`](vigil_signal::text::DEFAULT_CONTAINMENT)).
+    pub text_containment: Option<f64>,
+}
+
+/// How much of a banked text a text lookup found.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TextMatch {
+    /// Estimated share of the banked text's shingles in the query, 0–1.
+    pub containment: f64,
+    /// Estimated resemblance (Jaccard similarity) of the two texts, 0–1.
+    pub similarity: f64,
+}
+
+/// What a match adds for the signal types measured by shares, not bits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum MatchDetail {
+    Vpdq(VpdqMatch),
+    Text(TextMatch),
 }
 
 /// One match of a lookup.
@@ -72,12 +92,16 @@ pub struct Match {
     /// The signal type that matched.
     pub signal_type: String,
     /// Hamming distance for PDQ, 0 for exact types; for vPDQ, the share
-    /// of the query's frames *not* found, in whole percent (see `vpdq`).
+    /// of the query's frames *not* found, and for text the share of the
+    /// banked text not found, in whole percent (see `vpdq` and `text`).
     pub distance: u32,
     /// For vPDQ: how much of the query is in the video and of the video in
     /// the query.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vpdq: Option<VpdqMatch>,
+    /// For text: how much of the banked text is in the query.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<TextMatch>,
 }
 
 /// A match with the labels of its content, as `vigil match` and the native
@@ -100,6 +124,12 @@ pub struct LabelledMatch {
     /// vPDQ: percent of the video's frames found in the query.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compared_pct: Option<f64>,
+    /// Text: estimated share (0–1) of the banked text found in the query.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub containment: Option<f64>,
+    /// Text: estimated resemblance (0–1) of the two texts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f64>,
 }
 
 /// Stops [`Engine::follow`]'s thread when dropped.
@@ -295,6 +325,7 @@ impl Engine {
     ) -> Result<Vec<Match>, Error> {
         let hits = match signal_type {
             "vpdq" => return self.lookup_video(value, options),
+            "text" => return self.lookup_text(value, options),
             "pdq" => {
                 let hash: PdqHash = value
                     .parse()
@@ -312,7 +343,7 @@ impl Engine {
                 self.indexes.exact[i].search(&normalised, 0)
             }
         };
-        let hits: Vec<(i64, u32, Option<VpdqMatch>)> = hits
+        let hits: Vec<(i64, u32, Option<MatchDetail>)> = hits
             .into_iter()
             .map(|hit| (hit.id as i64, hit.distance, None))
             .collect();
@@ -324,7 +355,7 @@ impl Engine {
     fn filter_hits(
         &self,
         signal_type: &str,
-        hits: Vec<(i64, u32, Option<VpdqMatch>)>,
+        hits: Vec<(i64, u32, Option<MatchDetail>)>,
         options: &LookupOptions,
     ) -> Vec<Match> {
         let coinflip = if options.bypass_enabled_ratio {
@@ -344,7 +375,7 @@ impl Engine {
             .read()
             .unwrap_or_else(PoisonError::into_inner);
         let mut matches = Vec::new();
-        for (content_id, distance, vpdq) in hits {
+        for (content_id, distance, detail) in hits {
             let Some(entry) = entries.get(&content_id) else {
                 continue;
             };
@@ -371,7 +402,14 @@ impl Engine {
                 bank: bank.name.clone(),
                 signal_type: signal_type.to_owned(),
                 distance,
-                vpdq,
+                vpdq: match detail {
+                    Some(MatchDetail::Vpdq(vpdq)) => Some(vpdq),
+                    _ => None,
+                },
+                text: match detail {
+                    Some(MatchDetail::Text(text)) => Some(text),
+                    _ => None,
+                },
             });
         }
         matches
@@ -395,6 +433,8 @@ impl Engine {
                     labels,
                     query_pct: found.vpdq.map(|v| v.query_pct),
                     compared_pct: found.vpdq.map(|v| v.compared_pct),
+                    containment: found.text.map(|t| t.containment),
+                    similarity: found.text.map(|t| t.similarity),
                 })
             })
             .collect()
@@ -415,7 +455,8 @@ impl Engine {
     }
 
     /// The distance between two signals of one type (PDQ: Hamming distance;
-    /// exact types: 0 when equal, else `None`).
+    /// text: the percent of `a` not found in `b`; exact types: 0 when equal,
+    /// else `None`).
     pub fn compare(signal_type: &str, a: &str, b: &str) -> Result<Option<u32>, Error> {
         match signal_type {
             "pdq" => {
@@ -424,6 +465,16 @@ impl Engine {
                         .map_err(|e| Error::Invalid(format!("invalid pdq signal: {e}")))
                 };
                 Ok(Some(parse(a)?.distance(&parse(b)?)))
+            }
+            // The share of `a` not found in `b`, in whole percent.
+            "text" => {
+                let parse = |v: &str| {
+                    v.parse::<vigil_signal::TextSketch>()
+                        .map_err(|e| Error::Invalid(format!("invalid text signal: {e}")))
+                };
+                Ok(parse(a)?
+                    .containment_in(&parse(b)?)
+                    .map(|found| ((1.0 - found.containment) * 100.0).round() as u32))
             }
             exact if EXACT_TYPES.contains(&exact) => {
                 Ok((normalise_exact(exact, a)? == normalise_exact(exact, b)?).then_some(0))
@@ -443,6 +494,50 @@ pub fn signals_of(media: &MediaSignals) -> Result<Signals, Error> {
     }
     signals.insert("md5", &media.exact.md5.to_string())?;
     signals.insert("sha256", &media.exact.sha256.to_string())?;
+    Ok(signals)
+}
+
+/// The signals of a text file, web page or PDF document: `md5`, `sha256`
+/// and, when it has words, `text` with its whole sketch (lookups use all of
+/// it; banks index the first [`BANK_SAMPLE`](vigil_signal::text::BANK_SAMPLE)
+/// values). A PDF's images are separate items: see [`image_signals`].
+pub fn document_signals(document: &vigil_media::DocumentSignals) -> Result<Signals, Error> {
+    let mut signals = Signals::default();
+    if let Some(sketch) = &document.text {
+        signals.insert("text", &sketch.to_string())?;
+    }
+    signals.insert("md5", &document.exact.md5.to_string())?;
+    signals.insert("sha256", &document.exact.sha256.to_string())?;
+    Ok(signals)
+}
+
+/// `signals` as banked and shown: a `text` sketch cut to
+/// [`BANK_SAMPLE`](vigil_signal::text::BANK_SAMPLE) values (lookups use the
+/// whole sketch; banks index only the sample).
+pub fn compact_signals(signals: &Signals) -> Signals {
+    let mut compact = signals.clone();
+    if let Some(sketch) = signals
+        .get("text")
+        .and_then(|v| v.parse::<vigil_signal::TextSketch>().ok())
+    {
+        let cut = sketch
+            .truncated(vigil_signal::text::BANK_SAMPLE)
+            .to_string();
+        // A valid sketch cut short is still valid.
+        let _ = compact.insert("text", &cut);
+    }
+    compact
+}
+
+/// The signals of an image embedded in a PDF, as for a photo: its PDQ when
+/// trusted, and the digests of its stored bytes.
+pub fn image_signals(image: &vigil_media::PdfImage) -> Result<Signals, Error> {
+    let mut signals = Signals::default();
+    if image.pdq.quality >= PdqHash::MIN_TRUSTED_QUALITY {
+        signals.insert("pdq", &image.pdq.hash.to_string())?;
+    }
+    signals.insert("md5", &image.exact.md5.to_string())?;
+    signals.insert("sha256", &image.exact.sha256.to_string())?;
     Ok(signals)
 }
 

@@ -15,7 +15,7 @@ use vigil_signal::vpdq::{self, DEFAULT_FRAME_DISTANCE, DEFAULT_QUALITY_THRESHOLD
 use vigil_signal::{PdqHash, VpdqMatch};
 
 use crate::indexes::FRAME_BITS;
-use crate::{Engine, Error, LookupOptions, Match};
+use crate::{Engine, Error, LookupOptions, Match, MatchDetail};
 
 impl Engine {
     /// Looks up a vPDQ signal (HMA's form): videos holding at least
@@ -95,7 +95,11 @@ impl Engine {
                 query_pct,
                 compared_pct,
             };
-            hits.push((content_id, (100.0 - query_pct).round() as u32, Some(found)));
+            hits.push((
+                content_id,
+                (100.0 - query_pct).round() as u32,
+                Some(MatchDetail::Vpdq(found)),
+            ));
         }
         hits.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
         Ok(self.filter_hits("vpdq", hits, options))

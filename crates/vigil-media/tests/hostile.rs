@@ -31,16 +31,17 @@ fn empty_input() {
 }
 
 #[test]
-fn random_bytes_and_text_are_unknown_formats() {
+fn random_bytes_are_unknown_and_text_is_not_an_image() {
     let noise: Vec<u8> = (0..4096u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
     let err = decode_image(&noise, &Limits::default()).unwrap_err();
     assert!(matches!(err, Error::UnknownFormat { .. }), "{err}");
+    // Text is a document: not decoded as an image, hashed by hash_document.
     let err = decode_image(b"just a statement, not an image\n", &Limits::default()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "not a recognised media format (starts with 6a 75 73 74 20 61 20 73)"
+        "text files (text) are recognised but not hashed by this version"
     );
 }
 

@@ -12,10 +12,10 @@ use vigil_store::Signals;
 use crate::{ApiError, AppState};
 
 /// Content types HMA knows, all hashed.
-pub(crate) const CONTENT_TYPES: [&str; 2] = ["photo", "video"];
+pub(crate) const CONTENT_TYPES: [&str; 4] = ["photo", "video", "text", "pdf"];
 
 /// Signal types `/h/hash` can produce, for its `types` filter.
-const HASHED_TYPES: [&str; 5] = ["pdq", "vpdq", "video_md5", "md5", "sha256"];
+const HASHED_TYPES: [&str; 6] = ["pdq", "vpdq", "video_md5", "md5", "sha256", "text"];
 
 /// Bounds on hashing one uploaded or fetched video.
 const VIDEO_LIMITS: VideoLimits = VideoLimits {
@@ -83,7 +83,7 @@ fn check_content_type(name: &str) -> Result<&'static str, ApiError> {
 
 /// Fetches `url`; its content type is the `content_type` parameter if
 /// given, else the answer's `Content-Type` (`image/*` photo, `video/*`
-/// video), as HMA decides.
+/// video, as HMA decides; also `application/pdf` pdf and `text/*` text).
 pub(crate) async fn fetch(
     state: &AppState,
     url: &str,
@@ -99,9 +99,13 @@ pub(crate) async fn fetch(
                 "photo"
             } else if header.starts_with("video") {
                 "video"
+            } else if header.starts_with("application/pdf") {
+                "pdf"
+            } else if header.starts_with("text/") {
+                "text"
             } else {
                 return Err(ApiError::bad_request(format!(
-                    "unsupported url ContentType: {header:?}; pass content_type=photo or video"
+                    "unsupported url ContentType: {header:?}; pass content_type=photo, video, text or pdf"
                 )));
             }
         }
@@ -118,6 +122,7 @@ pub(crate) async fn fetch(
 pub(crate) async fn hash(media: Media) -> Result<Signals, ApiError> {
     tokio::task::spawn_blocking(move || match media.content_type {
         "video" => hash_video(&media.bytes),
+        "text" | "pdf" => hash_document(&media.bytes, media.content_type),
         _ => {
             let hashed = vigil_media::hash_media(&media.bytes, &HashOptions::default())
                 .map_err(|e| ApiError::bad_request(format!("cannot hash the media: {e}")))?;
@@ -126,6 +131,23 @@ pub(crate) async fn hash(media: Media) -> Result<Signals, ApiError> {
     })
     .await
     .map_err(|_| ApiError::internal())?
+}
+
+/// A text file, web page or PDF: `md5`, `sha256` and the whole `text`
+/// sketch (lookups use all of it; banking keeps the compact sample). A
+/// PDF's embedded images are not separate items here: HMA's answers hold
+/// one value per signal type.
+fn hash_document(bytes: &[u8], content_type: &str) -> Result<Signals, ApiError> {
+    let document = vigil_media::hash_document(bytes, &HashOptions::default())
+        .map_err(|e| ApiError::bad_request(format!("cannot hash the {content_type}: {e}")))?;
+    let is_pdf = document.format == vigil_media::DocumentFormat::Pdf;
+    if is_pdf != (content_type == "pdf") {
+        return Err(ApiError::bad_request(format!(
+            "the content is {}, not {content_type}",
+            if is_pdf { "a pdf" } else { "text" }
+        )));
+    }
+    vigil_engine::document_signals(&document).map_err(ApiError::from)
 }
 
 fn hash_video(bytes: &[u8]) -> Result<Signals, ApiError> {
@@ -181,11 +203,12 @@ pub(crate) fn selected_types(types: Option<&str>) -> Result<Option<Vec<&'static 
 /// that apply by default); a photo's PDQ too low in quality to use is `""`,
 /// as HMA writes it.
 pub(crate) fn hash_json(signals: &Signals, content_type: &str, types: Option<&[&str]>) -> Value {
-    let applicable: &[&str] = if content_type == "video" {
-        &["vpdq", "video_md5", "md5", "sha256"]
-    } else {
-        &["pdq", "md5", "sha256"]
+    let applicable: &[&str] = match content_type {
+        "video" => &["vpdq", "video_md5", "md5", "sha256"],
+        "text" | "pdf" => &["text", "md5", "sha256"],
+        _ => &["pdq", "md5", "sha256"],
     };
+    let signals = &vigil_engine::compact_signals(signals);
     let mut body = Map::new();
     for signal_type in types.unwrap_or(applicable) {
         match signals.get(signal_type) {

@@ -145,11 +145,15 @@ pub(crate) struct LookupQuery {
     vpdq_query_pct: Option<f64>,
     /// vPDQ: least percent of a video's frames found in the query (default 0).
     vpdq_compared_pct: Option<f64>,
+    /// Text: least share (0–1) of a banked text found in the query (default 0.25).
+    text_containment: Option<f64>,
 }
 
 /// Looks a signal up and returns each match with its labels, nearest
 /// first. vPDQ matches also carry `query_pct` and `compared_pct` as
-/// numbers, and `distance` is the percent of the query not found.
+/// numbers, and `distance` is the percent of the query not found; text
+/// matches carry `containment` and `similarity` (0–1), and `distance` is the
+/// percent of the banked text not found.
 #[utoipa::path(get, path = "/v1/lookup", tag = "native", params(LookupQuery),
     responses((status = 200, description = "Matches with labels", body = Object,
         example = json!({"matches": [{"content_id": 1, "bank": "MY_BANK", "signal_type": "pdq", "distance": 6, "labels": {"tier": "designated"}}]})),
@@ -166,6 +170,7 @@ async fn lookup(
         bypass_enabled_ratio: query.bypass_enabled_ratio.unwrap_or(false),
         vpdq_query_pct: query.vpdq_query_pct,
         vpdq_compared_pct: query.vpdq_compared_pct,
+        text_containment: query.text_containment,
         ..LookupOptions::default()
     };
     let matches = find(&state, &query.signal_type, &query.signal, &options)?;

@@ -258,7 +258,7 @@ pub struct Signals(BTreeMap<String, String>);
 
 impl Signals {
     /// The signal types Vigil stores.
-    pub const TYPES: [&'static str; 5] = ["pdq", "md5", "sha256", "video_md5", "vpdq"];
+    pub const TYPES: [&'static str; 6] = ["pdq", "md5", "sha256", "video_md5", "vpdq", "text"];
 
     /// Adds or replaces one signal after validating it.
     pub fn insert(&mut self, signal_type: &str, value: &str) -> Result<(), Error> {
@@ -329,6 +329,12 @@ fn normalise(signal_type: &str, value: &str) -> Result<String, Error> {
                 ));
             }
             Ok(vigil_signal::vpdq::to_hma_signal(&frames))
+        }
+        // Vigil's text sketch, kept at the sample size given: banks cut it
+        // to `BANK_SAMPLE` when they index it, lookups use all of it.
+        "text" => {
+            let sketch = value.parse::<vigil_signal::TextSketch>().map_err(invalid)?;
+            Ok(sketch.to_string())
         }
         other => Err(Error::Invalid(format!(
             "no such signal type {other:?}; expected one of {}",

@@ -312,6 +312,11 @@ pub(crate) struct MatchArgs {
     /// (default 0: a clip inside a longer banked video matches).
     #[arg(long, default_value_t = 0.0, value_name = "PERCENT")]
     pub(crate) vpdq_compared_pct: f64,
+    /// Text and PDFs: least share (0–1) of a banked text found in the file
+    /// for it to match. A statement pasted into a longer post is wholly
+    /// found; heavy edits lower the share.
+    #[arg(long, default_value_t = vigil_signal::text::DEFAULT_CONTAINMENT, value_name = "SHARE")]
+    pub(crate) text_containment: f64,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
 }

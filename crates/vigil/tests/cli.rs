@@ -121,10 +121,12 @@ fn directories_are_walked_in_order_and_failures_reported() {
         })
         .collect();
     assert_eq!(names, ["a.txt", "b.png", "empty.png", "nested/c.jpg"]);
-    assert_eq!(lines[0]["error_kind"], "unknown_format");
+    // Text files are documents now: digests and a text sketch.
+    assert_eq!(lines[0]["media"], "text", "{}", lines[0]);
     assert_eq!(lines[0]["bytes"], 33);
+    assert!(lines[0]["md5"].is_string() && lines[0]["text"].is_string());
     assert!(
-        lines[0]["md5"].is_string(),
+        lines[2]["md5"].is_string(),
         "exact digests even for unhashable files"
     );
     assert_eq!(lines[2]["error_kind"], "empty");
@@ -220,7 +222,7 @@ fn hostile_files_fail_cleanly_within_512_mib() {
             "decode",
             "unknown_format",
             "image_too_large",
-            "unsupported_kind",
+            "pdf",
             "ok"
         ]
     );

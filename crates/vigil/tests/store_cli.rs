@@ -342,3 +342,91 @@ fn a_banked_video_is_found_from_a_reencoded_clip() {
         strict[0]
     );
 }
+
+#[test]
+fn a_banked_arabic_statement_is_found_edited_and_inside_a_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let statement = dir.path().join("statement.txt");
+    std::fs::write(
+        &statement,
+        "أعلنت الإدارة المحلية يوم الثلاثاء أن محطة المياه الجديدة ستفتح أبوابها في الربيع \
+         بعد عامين من أعمال البناء وخلاف طويل حول كلفة الأنابيب التي تنقل الماء من النهر إلى المدينة",
+    )
+    .unwrap();
+    // Diacritics added, look-alike letters, punctuation and a bidi mark, in
+    // a web page between unrelated paragraphs.
+    let page = dir.path().join("page.html");
+    std::fs::write(
+        &page,
+        "<!doctype html><html><head><title>اخبار</title></head><body><p>الطقس اليوم مشمس مع رياح خفيفة.</p>\
+         <div>\u{200F}أعلنَت الإدارةُ المحلية، يوم الثلاثاء: أن محطة المياه الجديدة ستفتح أبوابها في الربيع \
+         بعد عامين من أعمال البناء وخلاف طويل حول كلفة الأنابيب التی تنقل الماء من النهر إلى المدينة</div>\
+         <script>var x = 1;</script></body></html>",
+    )
+    .unwrap();
+    let unrelated = dir.path().join("unrelated.txt");
+    std::fs::write(
+        &unrelated,
+        "وصفة الخبز تحتاج إلى الدقيق والماء والملح والخميرة وتعجن عشر دقائق",
+    )
+    .unwrap();
+    assert!(
+        vigil(&data, &["bank", "create", "STATEMENTS"])
+            .status
+            .success()
+    );
+    let added = vigil(
+        &data,
+        &[
+            "bank",
+            "add",
+            "STATEMENTS",
+            statement.to_str().unwrap(),
+            "--label",
+            "tier=crisis",
+        ],
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let added = &json_lines(&added)[0];
+    assert!(
+        added["signals"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("v1."),
+        "{added}"
+    );
+
+    let found = vigil(
+        &data,
+        &["match", page.to_str().unwrap(), unrelated.to_str().unwrap()],
+    );
+    assert!(
+        found.status.success(),
+        "{}",
+        String::from_utf8_lossy(&found.stderr)
+    );
+    let lines = json_lines(&found);
+    assert_eq!(lines[0]["media"], "text");
+    let matches = lines[0]["matches"].as_array().unwrap();
+    assert_eq!(matches.len(), 1, "{}", lines[0]);
+    assert_eq!(matches[0]["signal_type"], "text");
+    assert_eq!(matches[0]["labels"]["tier"], "crisis");
+    assert!(
+        matches[0]["containment"].as_f64().unwrap() > 0.9,
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines[1]["matches"], serde_json::json!([]), "{}", lines[1]);
+    // Every edit is one that normalisation undoes: all of it is found, so
+    // even the strictest threshold matches.
+    let strict = vigil(
+        &data,
+        &["match", "--text-containment", "1", page.to_str().unwrap()],
+    );
+    assert_eq!(json_lines(&strict)[0]["matches"][0]["containment"], 1.0);
+}

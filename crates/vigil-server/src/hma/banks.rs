@@ -307,7 +307,8 @@ async fn add_content(
             ));
         }
     };
-    let signals = media::hash(media).await?;
+    // Banks keep a text sketch's compact sample; lookups use it whole.
+    let signals = vigil_engine::compact_signals(&media::hash(media).await?);
     if signals.is_empty() {
         return Err(ApiError::bad_request("No signals given"));
     }

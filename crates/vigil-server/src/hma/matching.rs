@@ -261,6 +261,9 @@ async fn compare(Json(body): Json<Value>) -> ApiResult<Json<Value>> {
             .map_err(|e| ApiError::bad_request(inner_message(e)))?;
         let matched = match signal_type.as_str() {
             "pdq" => distance.is_some_and(|d| d <= PdqHash::DEFAULT_MATCH_DISTANCE),
+            "text" => distance.is_some_and(|d| {
+                f64::from(d) <= (1.0 - vigil_signal::text::DEFAULT_CONTAINMENT) * 100.0
+            }),
             _ => distance == Some(0),
         };
         result.insert(signal_type, json!([matched, { "distance": distance }]));

@@ -20,7 +20,7 @@ use vigil_store::BankName;
 use crate::{ApiError, AppState};
 
 /// Signal types served, as HMA names them.
-pub(crate) const SIGNAL_TYPES: [&str; 5] = ["pdq", "md5", "sha256", "video_md5", "vpdq"];
+pub(crate) const SIGNAL_TYPES: [&str; 6] = ["pdq", "md5", "sha256", "video_md5", "vpdq", "text"];
 
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
 

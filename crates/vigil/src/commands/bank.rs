@@ -121,16 +121,44 @@ fn add(
     for (path, result) in hashed {
         let line = match result.map_err(anyhow::Error::msg).and_then(|hashed| {
             let content = NewContent {
-                signals: hashed.signals,
+                signals: vigil_engine::compact_signals(&hashed.signals),
                 labels: labels.clone(),
                 note: settings.note.clone(),
                 ..NewContent::default()
             };
-            let id = store.add_contents(&bank, std::slice::from_ref(&content), ACTOR)?[0];
-            Ok((id, content.signals))
+            // A PDF's embedded images are items of their own, noted as such.
+            let parts: Vec<NewContent> = hashed
+                .parts
+                .iter()
+                .map(|part| NewContent {
+                    signals: part.signals.clone(),
+                    labels: labels.clone(),
+                    note: Some(
+                        format!("{} of {path}", part.label)
+                            .chars()
+                            .take(255)
+                            .collect(),
+                    ),
+                    ..NewContent::default()
+                })
+                .collect();
+            let all: Vec<NewContent> = std::iter::once(content).chain(parts).collect();
+            let ids = store.add_contents(&bank, &all, ACTOR)?;
+            Ok((ids, all, hashed.parts))
         }) {
-            Ok((id, signals)) => {
-                json!({ "path": path, "bank": bank, "id": id, "signals": signals })
+            Ok((ids, all, parts)) => {
+                let mut line =
+                    json!({ "path": path, "bank": bank, "id": ids[0], "signals": all[0].signals });
+                if !parts.is_empty() {
+                    line["parts"] = parts
+                        .iter()
+                        .zip(ids.iter().zip(&all).skip(1))
+                        .map(|(part, (id, content))| {
+                            json!({ "part": part.label, "id": id, "signals": content.signals })
+                        })
+                        .collect();
+                }
+                line
             }
             Err(error) => {
                 failed = true;

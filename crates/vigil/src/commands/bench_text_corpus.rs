@@ -169,7 +169,7 @@ impl Generator {
             .map(|_| {
                 if arabic {
                     let word = self.arabic.word(rng).to_owned();
-                    if rng.next() % 5 == 0 {
+                    if rng.next().is_multiple_of(5) {
                         add_harakat(&word, rng)
                     } else {
                         word
@@ -184,7 +184,7 @@ impl Generator {
     /// A document of 40–400 words (log-uniform), Arabic for even `index`.
     pub(crate) fn document(&self, rng: &mut SplitMix, index: usize) -> Document {
         let length = (40.0 * 10f64.powf(f64::from(rng.unit()))) as usize;
-        let arabic = index % 2 == 0;
+        let arabic = index.is_multiple_of(2);
         Document {
             words: self.words(rng, length, arabic),
             arabic,
@@ -195,7 +195,7 @@ impl Generator {
 fn add_harakat(word: &str, rng: &mut SplitMix) -> String {
     word.chars()
         .flat_map(|c| {
-            let mark = (c != 'ا' && rng.next() % 2 == 0)
+            let mark = (c != 'ا' && rng.next().is_multiple_of(2))
                 .then(|| HARAKAT[(rng.next() % HARAKAT.len() as u64) as usize]);
             std::iter::once(c).chain(mark)
         })
@@ -286,7 +286,7 @@ impl Generator {
                     .iter()
                     .map(|w| {
                         let bare: String = w.chars().filter(|c| !HARAKAT.contains(c)).collect();
-                        if rng.next() % 2 == 0 {
+                        if rng.next().is_multiple_of(2) {
                             add_harakat(&bare, rng)
                         } else {
                             bare
@@ -299,7 +299,7 @@ impl Generator {
                 let edited: Vec<String> = words
                     .iter()
                     .map(|w| {
-                        if rng.next() % 2 == 0 {
+                        if rng.next().is_multiple_of(2) {
                             look_alike(w, rng)
                         } else {
                             w.clone()
@@ -327,7 +327,7 @@ fn look_alike(word: &str, rng: &mut SplitMix) -> String {
         .enumerate()
         .map(|(i, c)| {
             // The first letter stays, so a Latin word keeps a Latin letter.
-            let swap = i > 0 && rng.next() % 2 == 0;
+            let swap = i > 0 && rng.next().is_multiple_of(2);
             match c {
                 'ي' if i == last && swap => 'ى',
                 'ي' if swap => 'ی',
@@ -356,10 +356,10 @@ fn punctuate(words: &[String], rng: &mut SplitMix) -> String {
     let mut text = String::new();
     for (i, word) in words.iter().enumerate() {
         if i > 0 {
-            if rng.next() % 4 == 0 {
+            if rng.next().is_multiple_of(4) {
                 text.push_str(MARKS[(rng.next() % MARKS.len() as u64) as usize]);
                 // Sometimes no space after the mark: "word,word".
-                if rng.next() % 3 != 0 {
+                if !rng.next().is_multiple_of(3) {
                     text.push_str(SPACES[(rng.next() % SPACES.len() as u64) as usize]);
                 }
             } else {

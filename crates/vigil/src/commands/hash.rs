@@ -78,6 +78,7 @@ pub(crate) struct HashLine {
 enum Outcome {
     Hashed(Box<Hashed>),
     Video(Box<VideoHashed>),
+    Document(Box<super::hash_document::DocumentHashed>),
     Failed(Failed),
 }
 
@@ -323,6 +324,22 @@ fn hash_file(path: &Path, options: &HashOptions, video: &VideoSettings) -> HashL
             }
             Err(error) => HashLine::failed(shown, &error, Some(read)),
         },
+        Err(HashFailure {
+            error:
+                MediaError::UnsupportedKind {
+                    kind: MediaKind::Pdf | MediaKind::Text,
+                    ..
+                },
+            read,
+        }) => match super::hash_document::hash_document_file(path, options) {
+            Ok((len, document)) => HashLine {
+                path: shown,
+                outcome: Outcome::Document(Box::new(super::hash_document::DocumentHashed::new(
+                    len, &document,
+                ))),
+            },
+            Err(error) => HashLine::failed(shown, &error, read),
+        },
         Err(failure) => HashLine::failed(shown, &failure.error, failure.read),
     }
 }
@@ -364,13 +381,25 @@ pub(crate) fn hash_path(
 /// The signals to bank or look up for one file.
 #[derive(Debug)]
 pub(crate) struct FileSignals {
-    /// `photo` or `video`.
+    /// `photo`, `video`, `text` or `pdf`.
     pub(crate) media: &'static str,
     /// What is stored: a photo's PDQ (when trusted), `md5` and `sha256`; a
     /// video's `vpdq` (one frame per second), `video_md5`, `md5`, `sha256`.
     pub(crate) signals: vigil_store::Signals,
     /// A photo's PDQ quality.
     pub(crate) pdq_quality: Option<u8>,
+    /// Items inside the file banked and looked up on their own: a PDF's
+    /// embedded images.
+    pub(crate) parts: Vec<FilePart>,
+}
+
+/// An item inside a file (see [`FileSignals::parts`]).
+#[derive(Debug)]
+pub(crate) struct FilePart {
+    /// Where it is in the file, e.g. `page 2 image 1`.
+    pub(crate) label: String,
+    /// Its signals.
+    pub(crate) signals: vigil_store::Signals,
 }
 
 /// Hashes every file under `paths` on all threads of the current rayon
@@ -399,6 +428,7 @@ fn file_signals(path: &Path, options: &HashOptions) -> Result<FileSignals, Strin
             media: "photo",
             signals: vigil_engine::signals_of(&media).map_err(|e| e.to_string())?,
             pdq_quality: Some(media.pdq.quality),
+            parts: Vec::new(),
         }),
         Err(HashFailure {
             error:
@@ -418,8 +448,17 @@ fn file_signals(path: &Path, options: &HashOptions) -> Result<FileSignals, Strin
                 signals: vigil_engine::video_signals(&video, &digests)
                     .map_err(|e| e.to_string())?,
                 pdq_quality: None,
+                parts: Vec::new(),
             })
         }
+        Err(HashFailure {
+            error:
+                MediaError::UnsupportedKind {
+                    kind: MediaKind::Pdf | MediaKind::Text,
+                    ..
+                },
+            ..
+        }) => super::hash_document::document_file_signals(path, options),
         Err(failure) => Err(failure.error.to_string()),
     }
 }

@@ -26,7 +26,10 @@ pub(crate) struct MatchSettings {
 /// bits are noise); exact digests always are. Videos have `vpdq` and
 /// `video_md5` signals, no `pdq_quality`, and their vPDQ matches carry
 /// `query_pct` and `compared_pct` (`distance` is the percent of the video's
-/// frames not found).
+/// frames not found). Text files, web pages and PDFs have `md5`, `sha256`
+/// and `text`; text matches carry `containment` and `similarity` (0–1;
+/// `distance` is the percent of the banked text not found), and matches of
+/// a PDF's embedded images name the image in `part`.
 pub(crate) fn run(
     store: &StoreSettings,
     settings: &MatchSettings,
@@ -55,11 +58,23 @@ pub(crate) fn run(
             }
         };
         let signals = hashed.signals;
-        let matches = engine.with_labels(engine.lookup_all(&signals, &lookup)?)?;
+        let mut matches: Vec<serde_json::Value> = engine
+            .with_labels(engine.lookup_all(&signals, &lookup)?)?
+            .into_iter()
+            .map(|m| json!(m))
+            .collect();
+        // A PDF's embedded images are looked up too; their matches name them.
+        for part in &hashed.parts {
+            for found in engine.with_labels(engine.lookup_all(&part.signals, &lookup)?)? {
+                let mut found = json!(found);
+                found["part"] = json!(part.label);
+                matches.push(found);
+            }
+        }
         let mut line = json!({
             "path": path,
             "media": hashed.media,
-            "signals": signals,
+            "signals": vigil_engine::compact_signals(&signals),
             "matches": matches,
         });
         if let Some(quality) = hashed.pdq_quality {

@@ -11,6 +11,7 @@ mod bench_text;
 mod bench_text_corpus;
 mod bench_video;
 mod hash;
+mod hash_document;
 mod match_files;
 mod serve;
 mod store_access;
@@ -87,6 +88,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                     bypass_enabled_ratio: args.bypass_enabled_ratio,
                     vpdq_query_pct: Some(args.vpdq_query_pct.clamp(0.0, 100.0)),
                     vpdq_compared_pct: Some(args.vpdq_compared_pct.clamp(0.0, 100.0)),
+                    text_containment: Some(args.text_containment.clamp(0.0, 1.0)),
                     ..Default::default()
                 },
                 banks: args.banks,
@@ -104,6 +106,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                     pdq_mode: pdq_mode(args.pdq_mode),
                     dihedral: args.dihedral,
                     limits: limits(&args.limits),
+                    ..HashOptions::default()
                 },
                 video: hash::VideoSettings {
                     options: vigil_media::VideoOptions {
