@@ -29,6 +29,7 @@ fn site() -> Site {
             vector("bridge-mods/aaa-orig.jpg"),
         ),
         ("/page.html", "text/html", b"<html>hello</html>".to_vec()),
+        ("/data.bin", "application/octet-stream", vec![0, 1, 2, 3]),
         ("/clip.mp4", "video/mp4", b"not really a video".to_vec()),
     ])
 }
@@ -157,9 +158,16 @@ fn bad_urls_and_bad_answers_get_hma_errors() {
     let (status, text) = message(format!("/h/hash?url={}", encode(&site.url("/missing"))));
     assert_eq!(status, 400);
     assert!(text.starts_with("Failed to fetch URL"), "{text}");
-    let (status, text) = message(format!("/h/hash?url={}", encode(&site.url("/page.html"))));
+    let (status, text) = message(format!("/h/hash?url={}", encode(&site.url("/data.bin"))));
     assert_eq!(status, 400);
     assert!(text.starts_with("unsupported url ContentType"), "{text}");
+    // Web pages are text: hashed to their visible text's sketch.
+    let (status, page) = server.get(&format!("/h/hash?url={}", encode(&site.url("/page.html"))));
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page["text"].as_str().is_some_and(|t| t.starts_with("v1.")),
+        "{page}"
+    );
     let (status, text) = message(format!("/h/hash?url={}", encode(&site.url("/clip.mp4"))));
     assert_eq!(status, 400);
     assert!(text.contains("video"), "{text}");
@@ -172,8 +180,8 @@ fn bad_urls_and_bad_answers_get_hma_errors() {
         )
     );
     assert_eq!(
-        message(format!("/h/hash?url={photo}&content_type=text")),
-        (400, "no such content_type: 'text'".to_owned())
+        message(format!("/h/hash?url={photo}&content_type=audio")),
+        (400, "no such content_type: 'audio'".to_owned())
     );
     assert_eq!(message("/h/hash".to_owned()).0, 400);
     assert_eq!(
