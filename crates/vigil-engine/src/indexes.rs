@@ -33,8 +33,8 @@ pub(crate) struct Entry {
     /// A video's unique frame hashes of usable quality, for the frame index
     /// and for computing how much of the video a query covers.
     pub(crate) vpdq: Option<Arc<[PdqHash]>>,
-    /// The text sketch, cut to the bank sample size.
-    text: Option<TextSketch>,
+    /// Whether the content is in the text index (which holds its sketch).
+    has_text: bool,
 }
 
 impl Entry {
@@ -52,17 +52,13 @@ impl Entry {
                 unique.truncate(1 << FRAME_BITS);
                 Arc::from(unique)
             });
-        let text = signals
-            .get("text")
-            .and_then(|value| value.parse::<TextSketch>().ok())
-            .map(|sketch| sketch.truncated(BANK_SAMPLE));
         Self {
             bank_id,
             disable_until_ts,
             pdq: signals.pdq().map(Code256::from),
             exact,
             vpdq,
-            text,
+            has_text: signals.get("text").is_some(),
         }
     }
 
@@ -75,6 +71,15 @@ impl Entry {
                 .map(move |(i, hash)| (frame_id(content_id, i), Code256::from(*hash)))
         })
     }
+}
+
+/// The sketch a content's `text` signal is indexed under: its first
+/// [`BANK_SAMPLE`] values.
+fn bank_sketch(signals: &Signals) -> Option<TextSketch> {
+    signals
+        .get("text")
+        .and_then(|value| value.parse::<TextSketch>().ok())
+        .map(|sketch| sketch.truncated(BANK_SAMPLE))
 }
 
 /// The frame index id of a content's `i`-th unique frame hash.
@@ -126,8 +131,8 @@ impl Indexes {
                     exact[*i].insert(content.id as u64, value);
                 }
                 frames.extend(entry.frames(content.id));
-                if let Some(sketch) = &entry.text {
-                    texts.push((content.id as u64, sketch.clone()));
+                if let Some(sketch) = bank_sketch(&content.signals) {
+                    texts.push((content.id as u64, sketch));
                 }
                 entries.insert(content.id, entry);
             }
@@ -209,11 +214,11 @@ impl Indexes {
         if entry.vpdq.is_some() {
             self.videos.fetch_add(1, Ordering::Relaxed);
         }
-        if let Some(sketch) = &entry.text {
+        if let Some(sketch) = bank_sketch(&content.fields.signals) {
             self.text
                 .write()
                 .unwrap_or_else(PoisonError::into_inner)
-                .insert(content.id as u64, sketch);
+                .insert(content.id as u64, &sketch);
         }
         self.entries
             .write()
@@ -240,7 +245,7 @@ impl Indexes {
         if entry.vpdq.is_some() {
             self.videos.fetch_sub(1, Ordering::Relaxed);
         }
-        if entry.text.is_some() {
+        if entry.has_text {
             self.text
                 .write()
                 .unwrap_or_else(PoisonError::into_inner)

@@ -6,7 +6,7 @@ use vigil_signal::text::{QUERY_SAMPLE, TextSketch};
 
 use crate::pdf::{PdfImage, read_pdf};
 use crate::sniff::{MediaKind, Sniffed, sniff};
-use crate::{Error, HashOptions};
+use crate::{Error, HashOptions, Ingested};
 
 /// The kinds of document Vigil reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -65,20 +65,42 @@ pub fn document_format(bytes: &[u8]) -> Option<DocumentFormat> {
 
 /// Reads the document in `bytes` and computes its signals.
 pub fn hash_document(bytes: &[u8], options: &HashOptions) -> Result<DocumentSignals, Error> {
-    if bytes.is_empty() {
-        return Err(Error::Empty);
-    }
-    let len = bytes.len() as u64;
-    if len > options.limits.max_file_bytes {
+    if bytes.len() as u64 > options.limits.max_file_bytes {
         return Err(Error::FileTooLarge {
-            len,
+            len: bytes.len() as u64,
             limit: options.limits.max_file_bytes,
         });
+    }
+    hash_document_bytes(bytes, ExactDigests::of(bytes), options)
+}
+
+/// As [`hash_document`], for an item read with [`ingest`](crate::ingest):
+/// its digests are reused, and an item over the byte limit fails with
+/// [`Error::FileTooLarge`].
+pub fn hash_ingested_document(
+    ingested: &Ingested,
+    options: &HashOptions,
+) -> Result<DocumentSignals, Error> {
+    match &ingested.bytes {
+        Some(bytes) => hash_document_bytes(bytes, ingested.digests, options),
+        None => Err(Error::FileTooLarge {
+            len: ingested.len,
+            limit: options.limits.max_file_bytes,
+        }),
+    }
+}
+
+fn hash_document_bytes(
+    bytes: &[u8],
+    exact: ExactDigests,
+    options: &HashOptions,
+) -> Result<DocumentSignals, Error> {
+    if bytes.is_empty() {
+        return Err(Error::Empty);
     }
     let format = document_format(bytes).ok_or_else(|| Error::UnknownFormat {
         prefix: crate::error::hex_prefix(bytes),
     })?;
-    let exact = ExactDigests::of(bytes);
     let (text, pages, images, skipped_images) = match format {
         DocumentFormat::Text => (crate::text::decode_text(bytes), None, Vec::new(), 0),
         DocumentFormat::Html => (crate::text::html_visible_text(bytes), None, Vec::new(), 0),
@@ -93,11 +115,9 @@ pub fn hash_document(bytes: &[u8], options: &HashOptions) -> Result<DocumentSign
             )
         }
     };
-    let words = vigil_signal::text::normalize(&text)
-        .split(' ')
-        .filter(|w| !w.is_empty())
-        .count();
-    let sketch = TextSketch::of_text(&text, QUERY_SAMPLE);
+    let normalized = vigil_signal::text::normalize(&text);
+    let words = normalized.split(' ').filter(|w| !w.is_empty()).count();
+    let sketch = TextSketch::of_normalized(&normalized, QUERY_SAMPLE);
     Ok(DocumentSignals {
         format,
         exact,

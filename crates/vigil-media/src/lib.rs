@@ -51,7 +51,9 @@ mod text;
 mod video;
 
 pub use decode::{DecodedImage, Limits, decode_image};
-pub use document::{DocumentFormat, DocumentSignals, document_format, hash_document};
+pub use document::{
+    DocumentFormat, DocumentSignals, document_format, hash_document, hash_ingested_document,
+};
 pub use error::Error;
 pub use ingest::{Ingested, ingest};
 pub use pdf::{MIN_IMAGE_SIDE, PdfContent, PdfImage, PdfLimits, read_pdf, reading_order};

@@ -99,8 +99,14 @@ impl TextSketch {
     /// (clamped to 1..=[`QUERY_SAMPLE`]). Text with no letters or digits gives
     /// an empty sketch.
     pub fn of_text(text: &str, sample_size: usize) -> Self {
-        let normalized = normalize(text);
-        let words = word_spans(&normalized);
+        Self::of_normalized(&normalize(text), sample_size)
+    }
+
+    /// As [`of_text`](Self::of_text) for text already put through
+    /// [`normalize`] (for callers that also need the normalised words);
+    /// other input gives a sketch that matches nothing normalised.
+    pub fn of_normalized(normalized: &str, sample_size: usize) -> Self {
+        let words = word_spans(normalized);
         let mut values: Vec<u32> = match words.len() {
             0 => Vec::new(),
             n => {

@@ -273,7 +273,7 @@ fn read_corpus(dir: &std::path::Path) -> anyhow::Result<Vec<Document>> {
     for path in paths {
         let bytes =
             std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let text = String::from_utf8_lossy(&bytes);
+        let text = vigil_media::decode_text(&bytes);
         let words: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
         if words.is_empty() {
             continue;

@@ -317,6 +317,7 @@ fn hash_file(path: &Path, options: &HashOptions, video: &VideoSettings) -> HashL
                     format,
                 },
             read: Some(read),
+            ..
         }) => match hash_video_file(path, &video.options) {
             Ok(hashed) => {
                 tracing::debug!(path = %path.display(), frames = hashed.frames.len(), "hashed video");
@@ -325,17 +326,15 @@ fn hash_file(path: &Path, options: &HashOptions, video: &VideoSettings) -> HashL
             Err(error) => HashLine::failed(shown, &error, Some(read)),
         },
         Err(HashFailure {
-            error:
-                MediaError::UnsupportedKind {
-                    kind: MediaKind::Pdf | MediaKind::Text,
-                    ..
-                },
+            document: Some(ingested),
             read,
-        }) => match super::hash_document::hash_document_file(path, options) {
-            Ok((len, document)) => HashLine {
+            ..
+        }) => match vigil_media::hash_ingested_document(&ingested, options) {
+            Ok(document) => HashLine {
                 path: shown,
                 outcome: Outcome::Document(Box::new(super::hash_document::DocumentHashed::new(
-                    len, &document,
+                    ingested.len,
+                    &document,
                 ))),
             },
             Err(error) => HashLine::failed(shown, &error, read),
@@ -350,6 +349,9 @@ pub(crate) struct HashFailure {
     pub(crate) error: MediaError,
     /// Size and exact digests, when the file could be read.
     pub(crate) read: Option<(u64, vigil_signal::ExactDigests)>,
+    /// A text file, web page or PDF as read, for the document path (so the
+    /// file is read and digested once).
+    pub(crate) document: Option<Box<vigil_media::Ingested>>,
 }
 
 /// Reads and hashes one file: its size and signals, or why not.
@@ -362,6 +364,7 @@ pub(crate) fn hash_path(
         .map_err(|error| HashFailure {
             error: MediaError::Io(error),
             read: None,
+            document: None,
         })?;
     match hash_ingested(&ingested, options) {
         Ok(signals) => {
@@ -370,9 +373,17 @@ pub(crate) fn hash_path(
         }
         Err(error) => {
             tracing::debug!(path = %path.display(), %error, "not hashed");
+            let is_document = matches!(
+                error,
+                MediaError::UnsupportedKind {
+                    kind: MediaKind::Pdf | MediaKind::Text,
+                    ..
+                }
+            );
             Err(HashFailure {
                 error,
                 read: Some((ingested.len, ingested.digests)),
+                document: is_document.then(|| Box::new(ingested)),
             })
         }
     }
@@ -437,6 +448,7 @@ fn file_signals(path: &Path, options: &HashOptions) -> Result<FileSignals, Strin
                     ..
                 },
             read: Some((_, digests)),
+            ..
         }) => {
             let video_options = VideoOptions {
                 seconds_per_hash: 1.0,
@@ -452,13 +464,9 @@ fn file_signals(path: &Path, options: &HashOptions) -> Result<FileSignals, Strin
             })
         }
         Err(HashFailure {
-            error:
-                MediaError::UnsupportedKind {
-                    kind: MediaKind::Pdf | MediaKind::Text,
-                    ..
-                },
+            document: Some(ingested),
             ..
-        }) => super::hash_document::document_file_signals(path, options),
+        }) => super::hash_document::document_file_signals(&ingested, options),
         Err(failure) => Err(failure.error.to_string()),
     }
 }

@@ -2,10 +2,8 @@
 //! `vigil match`: their output line, and the items they bank (the document,
 //! and each embedded image of a PDF as an item of its own).
 
-use std::path::Path;
-
 use serde::Serialize;
-use vigil_media::{DocumentSignals, HashOptions, hash_document};
+use vigil_media::{DocumentSignals, HashOptions, Ingested, hash_ingested_document};
 use vigil_signal::text::BANK_SAMPLE;
 use vigil_signal::{Md5, PdqHash, Sha256};
 
@@ -87,23 +85,13 @@ fn media(document: &DocumentSignals) -> &'static str {
     }
 }
 
-/// Reads and hashes the document at `path`.
-pub(crate) fn hash_document_file(
-    path: &Path,
-    options: &HashOptions,
-) -> Result<(u64, DocumentSignals), vigil_media::Error> {
-    let bytes = std::fs::read(path)?;
-    let document = hash_document(&bytes, options)?;
-    Ok((bytes.len() as u64, document))
-}
-
 /// The items to bank or look up for a document: the document itself, and
 /// each embedded image of a PDF.
 pub(crate) fn document_file_signals(
-    path: &Path,
+    ingested: &Ingested,
     options: &HashOptions,
 ) -> Result<FileSignals, String> {
-    let (_, document) = hash_document_file(path, options).map_err(|e| e.to_string())?;
+    let document = hash_ingested_document(ingested, options).map_err(|e| e.to_string())?;
     let parts = document
         .images
         .iter()
