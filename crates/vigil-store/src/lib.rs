@@ -29,6 +29,7 @@ mod access;
 mod error;
 mod exchange;
 mod model;
+mod monitor;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod sqlite;
@@ -40,6 +41,10 @@ pub use exchange::{Exchange, ExchangeStatus, ExchangeStore};
 pub use model::{
     AuditEntry, Bank, BankName, Behaviour, Change, ChangeKind, Content, DisableUntil,
     IndexedContent, Labels, Metadata, NewContent, Provenance, Signals, Tier,
+};
+pub use monitor::{
+    Delivery, DeliveryAttempt, DeliveryStatus, FetchRecord, FetchState, Liveness, MonitorStore,
+    NewAlert, NewSighting, NewSource, Sighting, SightingMatch, Source, SourceKind, Webhook,
 };
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
@@ -65,10 +70,10 @@ pub struct ContentUpdate {
 }
 
 /// What the engine needs from persistent storage: banks and contents here,
-/// API tokens ([`TokenStore`]) and exchanges ([`ExchangeStore`]) in their own
-/// traits. Implementations are shared between threads; every method is one
+/// API tokens ([`TokenStore`]), exchanges ([`ExchangeStore`]) and the
+/// monitor's records ([`MonitorStore`]) in their own traits. Implementations are shared between threads; every method is one
 /// transaction.
-pub trait Store: TokenStore + ExchangeStore + Send + Sync {
+pub trait Store: TokenStore + ExchangeStore + MonitorStore + Send + Sync {
     /// Creates a bank. Fails with [`Error::BankExists`] on a duplicate name.
     fn create_bank(&self, name: &BankName, enabled_ratio: f64, actor: &str) -> Result<Bank, Error>;
 

@@ -109,3 +109,11 @@ fn postgres_tokens_and_exchanges() {
     };
     common::tokens_and_exchanges(&schema.open());
 }
+
+#[test]
+fn postgres_monitor_records() {
+    let Some(schema) = TestSchema::new("postgres_monitor_records") else {
+        return;
+    };
+    common::monitor_records(&schema.open());
+}

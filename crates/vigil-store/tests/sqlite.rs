@@ -55,7 +55,7 @@ fn a_newer_schema_is_refused() {
         SqliteStore::open(&path),
         Err(Error::SchemaTooNew {
             found: 99,
-            supported: 3
+            supported: 4
         })
     ));
 }
@@ -63,4 +63,9 @@ fn a_newer_schema_is_refused() {
 #[test]
 fn tokens_and_exchanges() {
     common::tokens_and_exchanges(&SqliteStore::open_in_memory().unwrap());
+}
+
+#[test]
+fn monitor_records() {
+    common::monitor_records(&SqliteStore::open_in_memory().unwrap());
 }

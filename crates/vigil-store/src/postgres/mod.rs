@@ -10,6 +10,7 @@ use serde_json::json;
 
 mod access;
 mod exchanges;
+mod monitor;
 
 use crate::{
     AuditEntry, Bank, BankName, Change, Content, ContentUpdate, Error, IndexedContent, Labels,
@@ -21,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("0001_init.sql"),
     include_str!("0002_tokens_exchanges.sql"),
     include_str!("0003_no_signal_value_index.sql"),
+    include_str!("0004_monitor.sql"),
 ];
 
 /// Key of the transaction-level advisory lock every write takes: writers are

@@ -8,6 +8,7 @@ use serde_json::json;
 
 mod access;
 mod exchanges;
+mod monitor;
 
 use crate::{
     AuditEntry, Bank, BankName, Change, Content, ContentUpdate, Error, IndexedContent, Labels,
@@ -19,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("0001_init.sql"),
     include_str!("0002_tokens_exchanges.sql"),
     include_str!("0003_no_signal_value_index.sql"),
+    include_str!("0004_monitor.sql"),
 ];
 
 /// The store on SQLite. One connection behind a mutex: SQLite serialises

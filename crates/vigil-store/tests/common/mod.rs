@@ -319,3 +319,194 @@ pub fn tokens_and_exchanges(store: &dyn Store) {
     store.delete_bank(&bank("OTHER_FEED"), "tester").unwrap();
     assert!(store.exchange(&bank("OTHER_FEED")).unwrap().is_none());
 }
+
+/// The monitor's records, against any store (on a fresh store).
+pub fn monitor_records(store: &dyn Store) {
+    use vigil_store::{
+        DeliveryAttempt, FetchRecord, FetchState, Liveness, NewAlert, NewSighting, NewSource,
+        SightingMatch, SourceKind,
+    };
+
+    // Sources: unique names, validated, removable.
+    let feed = NewSource {
+        name: "beacon-feed".into(),
+        kind: SourceKind::Feed,
+        location: "https://beacon.test/feed.xml".into(),
+        interval_ms: 30_000,
+        ignore_robots: false,
+    };
+    let source = store.add_source(&feed, "tester").unwrap();
+    assert_eq!(
+        (source.kind, source.interval_ms, source.last_polled_at),
+        (SourceKind::Feed, 30_000, None)
+    );
+    assert!(matches!(
+        store.add_source(&feed, "tester"),
+        Err(vigil_store::Error::Invalid(_))
+    ));
+    let mut bad = feed.clone();
+    bad.name = "no spaces".into();
+    assert!(store.add_source(&bad, "tester").is_err());
+    bad.name = "fast".into();
+    bad.interval_ms = 1;
+    assert!(store.add_source(&bad, "tester").is_err());
+    store
+        .source_polled(source.id, 1_000, Some("timed out"))
+        .unwrap();
+    let listed = store.sources().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].last_polled_at, Some(1_000));
+    assert_eq!(listed[0].last_error.as_deref(), Some("timed out"));
+
+    // Sightings: a URL is recorded once, however often it is posted.
+    let seen = |url: &str, at: i64| NewSighting {
+        url: url.into(),
+        host: "mirror.test".into(),
+        host_class: "file_locker".into(),
+        source_id: source.id,
+        post_key: "post-1".into(),
+        post_url: Some("https://beacon.test/p/1".into()),
+        posted_at: Some(at - 10),
+        first_seen_at: at,
+    };
+    let added = store
+        .add_sightings(&[seen("https://mirror.test/a", 5_000), seen("https://mirror.test/b", 5_001)])
+        .unwrap();
+    assert_eq!(added.len(), 2);
+    assert_eq!(added[0].state, FetchState::Pending);
+    assert_eq!(added[0].seen, seen("https://mirror.test/a", 5_000));
+    let again = store
+        .add_sightings(&[seen("https://mirror.test/a", 9_000), seen("https://mirror.test/c", 9_001)])
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].seen.url, "https://mirror.test/c");
+    assert_eq!(store.pending_sightings(10).unwrap().len(), 3);
+
+    // A fetch that matched starts liveness checks.
+    let found = SightingMatch {
+        content_id: 42,
+        bank: "KNOWN".into(),
+        signal_type: "pdq".into(),
+        distance: 3,
+    };
+    store
+        .record_fetch(
+            added[0].id,
+            &FetchRecord {
+                state: FetchState::Fetched,
+                reason: None,
+                final_url: Some("https://mirror.test/a?x".into()),
+                media_kind: Some("photo".into()),
+                signals: Some(r#"{"pdq":"00"}"#.into()),
+                matches: vec![found.clone()],
+                liveness: Liveness::Live {
+                    step: 0,
+                    next_check_at: 6_000,
+                },
+                resurfaced_from: None,
+            },
+        )
+        .unwrap();
+    store
+        .record_fetch(
+            added[1].id,
+            &FetchRecord {
+                state: FetchState::Failed,
+                reason: Some("the server answered 500".into()),
+                final_url: None,
+                media_kind: None,
+                signals: None,
+                matches: vec![],
+                liveness: Liveness::Untracked,
+                resurfaced_from: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(store.pending_sightings(10).unwrap().len(), 1);
+    let a = store.sighting(added[0].id).unwrap().unwrap();
+    assert!(a.matched);
+    assert_eq!(a.state, FetchState::Fetched);
+    assert_eq!(store.sighting_matches(a.id).unwrap(), vec![found.clone()]);
+    assert!(store.due_checks(5_999, 10).unwrap().is_empty());
+    assert_eq!(store.due_checks(6_000, 10).unwrap()[0].id, a.id);
+    let gone = Liveness::Gone {
+        removed_at: 7_000,
+        reason: "not_found".into(),
+    };
+    store.record_check(a.id, 7_000, &gone).unwrap();
+    let a = store.sighting(a.id).unwrap().unwrap();
+    assert_eq!((a.liveness, a.last_checked_at), (gone, Some(7_000)));
+    assert!(store.due_checks(i64::MAX, 10).unwrap().is_empty());
+    assert_eq!(store.gone_sightings_of(42).unwrap()[0].id, a.id);
+    assert!(store.gone_sightings_of(43).unwrap().is_empty());
+
+    // Matches found later (a bank grew), recording a resurfacing.
+    store
+        .add_matches(
+            again[0].id,
+            std::slice::from_ref(&found),
+            &Liveness::Live {
+                step: 0,
+                next_check_at: 10_000,
+            },
+            Some(a.id),
+        )
+        .unwrap();
+    let c = store.sighting(again[0].id).unwrap().unwrap();
+    assert!(c.matched);
+    assert_eq!(c.resurfaced_from, Some(a.id));
+    assert_eq!(store.sightings_after(0, 10).unwrap().len(), 3);
+    assert_eq!(store.sightings_after(a.id, 1).unwrap()[0].id, added[1].id);
+
+    // Alerts: idempotent, one delivery per webhook, every attempt recorded.
+    let hook = store
+        .add_webhook("ngo", "http://127.0.0.1:9/alerts", "tester")
+        .unwrap();
+    assert!(store.add_webhook("ngo", "http://x.test/", "tester").is_err());
+    assert!(store.add_webhook("bad", "ftp://x.test/", "tester").is_err());
+    let alert = NewAlert {
+        id: "alert-1".into(),
+        sighting_id: a.id,
+        kind: "match".into(),
+        body: "{}".into(),
+        created_at: 8_000,
+    };
+    assert!(store.add_alert(&alert).unwrap());
+    assert!(!store.add_alert(&alert).unwrap());
+    let due = store.due_deliveries(8_000, 10).unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!((due[0].webhook.id, due[0].attempts), (hook.id, 0));
+    let failed = DeliveryAttempt {
+        at: 8_001,
+        status: Some(503),
+        error: Some("the destination answered 503".into()),
+        delivered: false,
+    };
+    store
+        .record_delivery("alert-1", hook.id, &failed, Some(9_000))
+        .unwrap();
+    assert!(store.due_deliveries(8_999, 10).unwrap().is_empty());
+    assert_eq!(store.due_deliveries(9_000, 10).unwrap()[0].attempts, 1);
+    let ok = DeliveryAttempt {
+        at: 9_001,
+        status: Some(200),
+        error: None,
+        delivered: true,
+    };
+    store
+        .record_delivery("alert-1", hook.id, &ok, Some(99_000))
+        .unwrap();
+    assert!(store.due_deliveries(i64::MAX, 10).unwrap().is_empty());
+    let status = store.deliveries().unwrap();
+    assert_eq!(status.len(), 1);
+    assert_eq!(
+        (status[0].attempts, status[0].delivered_at, status[0].next_attempt_at),
+        (2, Some(9_001), None)
+    );
+    assert!(store.remove_webhook("ngo", "tester").unwrap());
+    assert!(!store.remove_webhook("ngo", "tester").unwrap());
+    assert!(store.remove_source("beacon-feed", "tester").unwrap());
+    assert!(store.sources().unwrap().is_empty());
+    // Sightings outlive their source: reports still count them.
+    assert_eq!(store.sightings_after(0, 10).unwrap().len(), 3);
+}
