@@ -25,6 +25,7 @@ mod access;
 mod error;
 pub mod exchange;
 mod indexes;
+pub mod monitor;
 mod text;
 pub mod transfer;
 mod video;

@@ -38,6 +38,13 @@ impl Fetcher {
             .no_proxy()
             .dns_resolver(CheckedResolver {
                 allow_private: policy.allow_private,
+                fixed: policy
+                    .resolve
+                    .iter()
+                    .map(|(host, address)| {
+                        (host.trim_end_matches('.').to_ascii_lowercase(), *address)
+                    })
+                    .collect(),
             })
             .user_agent(policy.user_agent.clone())
             .connect_timeout(policy.timeout.min(std::time::Duration::from_secs(10)))
@@ -152,6 +159,12 @@ fn transport_error(url: &Url, error: &reqwest::Error) -> FetchError {
         reason = format!("{reason}: {inner}");
         source = inner.source();
     }
+    if error.is_connect() && !error.is_timeout() {
+        return FetchError::Unreachable {
+            url: url.to_string(),
+            reason,
+        };
+    }
     FetchError::Transport {
         url: url.to_string(),
         reason,
@@ -162,15 +175,25 @@ fn transport_error(url: &Url, error: &reqwest::Error) -> FetchError {
 /// connection can only go to an address that was checked.
 struct CheckedResolver {
     allow_private: bool,
+    fixed: Vec<(String, SocketAddr)>,
 }
 
 impl Resolve for CheckedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let allow_private = self.allow_private;
-        let host = name.as_str().to_owned();
+        let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
+        let fixed: Vec<SocketAddr> = self
+            .fixed
+            .iter()
+            .filter(|(name, _)| *name == host)
+            .map(|(_, address)| *address)
+            .collect();
         Box::pin(async move {
-            let resolved: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let resolved: Vec<SocketAddr> = if fixed.is_empty() {
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect()
+            } else {
+                fixed
+            };
             let allowed: Vec<SocketAddr> = resolved
                 .iter()
                 .copied()

@@ -38,7 +38,16 @@ pub enum FetchError {
         /// The deadline in seconds.
         seconds: u64,
     },
-    /// Connecting, TLS or reading failed.
+    /// The host does not resolve or refuses connections: for a URL that
+    /// used to work, a sign that the host is gone.
+    #[error("cannot reach {url}: {reason}")]
+    Unreachable {
+        /// The URL being fetched.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
+    /// TLS, the connection or reading failed after connecting.
     #[error("cannot fetch {url}: {reason}")]
     Transport {
         /// The URL being fetched.

@@ -1,7 +1,7 @@
 //! The rules: which URLs may be fetched and which addresses connected to.
 //! Pure functions of their input, tested here without a network.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use url::{Host, Url};
@@ -26,6 +26,11 @@ pub struct UrlPolicy {
     pub max_redirects: usize,
     /// The `User-Agent` sent, so site owners can tell who is fetching.
     pub user_agent: String,
+    /// Host names resolved to fixed addresses instead of through DNS, as
+    /// curl's `--resolve` does (a closed network, a split-horizon name, a
+    /// test ecosystem on loopback). The addresses are still checked against
+    /// [`UrlPolicy::allow_private`]; the port of the URL is used.
+    pub resolve: Vec<(String, SocketAddr)>,
 }
 
 impl Default for UrlPolicy {
@@ -43,6 +48,7 @@ impl Default for UrlPolicy {
                 " (+https://github.com/vigil-project/vigil)"
             )
             .to_owned(),
+            resolve: Vec::new(),
         }
     }
 }

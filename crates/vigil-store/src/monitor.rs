@@ -220,6 +220,9 @@ pub struct FetchRecord {
     pub reason: Option<String>,
     /// The URL after redirects.
     pub final_url: Option<String>,
+    /// The host at the end of the redirects, when it differs from the
+    /// posted one (a shortener's target): the sighting's host from now on.
+    pub host: Option<(String, String)>,
     /// The media kind.
     pub media_kind: Option<String>,
     /// Signals as JSON.

@@ -240,7 +240,8 @@ impl MonitorStore for PostgresStore {
         let mut transaction = client.transaction()?;
         transaction.execute(
             "UPDATE sighting SET state = $2, reason = $3, final_url = $4, media_kind = $5, \
-             signals = $6, matched = $7, resurfaced_from = $8 WHERE id = $1",
+             signals = $6, matched = $7, resurfaced_from = $8, host = COALESCE($9, host), \
+             host_class = COALESCE($10, host_class) WHERE id = $1",
             &[
                 &id,
                 &record.state.as_str(),
@@ -250,6 +251,8 @@ impl MonitorStore for PostgresStore {
                 &record.signals,
                 &!record.matches.is_empty(),
                 &record.resurfaced_from,
+                &record.host.as_ref().map(|(host, _)| host.as_str()),
+                &record.host.as_ref().map(|(_, class)| class.as_str()),
             ],
         )?;
         insert_matches(&mut transaction, id, &record.matches)?;

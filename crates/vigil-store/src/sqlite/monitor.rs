@@ -286,7 +286,8 @@ impl MonitorStore for SqliteStore {
         let transaction = connection.transaction()?;
         transaction.execute(
             "UPDATE sighting SET state = ?2, reason = ?3, final_url = ?4, media_kind = ?5, \
-             signals = ?6, matched = ?7, resurfaced_from = ?8 WHERE id = ?1",
+             signals = ?6, matched = ?7, resurfaced_from = ?8, host = COALESCE(?9, host), \
+             host_class = COALESCE(?10, host_class) WHERE id = ?1",
             params![
                 id,
                 record.state.as_str(),
@@ -295,7 +296,9 @@ impl MonitorStore for SqliteStore {
                 record.media_kind,
                 record.signals,
                 !record.matches.is_empty(),
-                record.resurfaced_from
+                record.resurfaced_from,
+                record.host.as_ref().map(|(host, _)| host),
+                record.host.as_ref().map(|(_, class)| class)
             ],
         )?;
         insert_matches(&transaction, id, &record.matches)?;

@@ -370,13 +370,19 @@ pub fn monitor_records(store: &dyn Store) {
         first_seen_at: at,
     };
     let added = store
-        .add_sightings(&[seen("https://mirror.test/a", 5_000), seen("https://mirror.test/b", 5_001)])
+        .add_sightings(&[
+            seen("https://mirror.test/a", 5_000),
+            seen("https://mirror.test/b", 5_001),
+        ])
         .unwrap();
     assert_eq!(added.len(), 2);
     assert_eq!(added[0].state, FetchState::Pending);
     assert_eq!(added[0].seen, seen("https://mirror.test/a", 5_000));
     let again = store
-        .add_sightings(&[seen("https://mirror.test/a", 9_000), seen("https://mirror.test/c", 9_001)])
+        .add_sightings(&[
+            seen("https://mirror.test/a", 9_000),
+            seen("https://mirror.test/c", 9_001),
+        ])
         .unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].seen.url, "https://mirror.test/c");
@@ -396,6 +402,7 @@ pub fn monitor_records(store: &dyn Store) {
                 state: FetchState::Fetched,
                 reason: None,
                 final_url: Some("https://mirror.test/a?x".into()),
+                host: Some(("cdn.test".into(), "other".into())),
                 media_kind: Some("photo".into()),
                 signals: Some(r#"{"pdq":"00"}"#.into()),
                 matches: vec![found.clone()],
@@ -414,6 +421,7 @@ pub fn monitor_records(store: &dyn Store) {
                 state: FetchState::Failed,
                 reason: Some("the server answered 500".into()),
                 final_url: None,
+                host: None,
                 media_kind: None,
                 signals: None,
                 matches: vec![],
@@ -425,6 +433,12 @@ pub fn monitor_records(store: &dyn Store) {
     assert_eq!(store.pending_sightings(10).unwrap().len(), 1);
     let a = store.sighting(added[0].id).unwrap().unwrap();
     assert!(a.matched);
+    assert_eq!(
+        (a.seen.host.as_str(), a.seen.host_class.as_str()),
+        ("cdn.test", "other")
+    );
+    let b = store.sighting(added[1].id).unwrap().unwrap();
+    assert_eq!(b.seen.host, "mirror.test");
     assert_eq!(a.state, FetchState::Fetched);
     assert_eq!(store.sighting_matches(a.id).unwrap(), vec![found.clone()]);
     assert!(store.due_checks(5_999, 10).unwrap().is_empty());
@@ -462,7 +476,11 @@ pub fn monitor_records(store: &dyn Store) {
     let hook = store
         .add_webhook("ngo", "http://127.0.0.1:9/alerts", "tester")
         .unwrap();
-    assert!(store.add_webhook("ngo", "http://x.test/", "tester").is_err());
+    assert!(
+        store
+            .add_webhook("ngo", "http://x.test/", "tester")
+            .is_err()
+    );
     assert!(store.add_webhook("bad", "ftp://x.test/", "tester").is_err());
     let alert = NewAlert {
         id: "alert-1".into(),
@@ -500,7 +518,11 @@ pub fn monitor_records(store: &dyn Store) {
     let status = store.deliveries().unwrap();
     assert_eq!(status.len(), 1);
     assert_eq!(
-        (status[0].attempts, status[0].delivered_at, status[0].next_attempt_at),
+        (
+            status[0].attempts,
+            status[0].delivered_at,
+            status[0].next_attempt_at
+        ),
         (2, Some(9_001), None)
     );
     assert!(store.remove_webhook("ngo", "tester").unwrap());

@@ -1,0 +1,136 @@
+//! The monitor: follows beacons (feeds, pages, channel exports) to where
+//! content is stored, hashes what their links point to, matches it against
+//! the banks, alerts webhooks, and re-checks every match until it is gone.
+//!
+//! ```text
+//! source ─poll─► posts ─► outlinks ─► sightings (pending)
+//!                                         │ fetch (URL rules, robots.txt, per-host limits)
+//!                                         ▼
+//!                          media ─► signals ─► lookup ─► matches ─► alert ─► webhooks
+//!                                                           │
+//!                                          liveness ladder ─┘ re-check until gone
+//! ```
+//!
+//! The pure parts — reading sources ([`posts`]), refanging and extracting
+//! links ([`outlinks`]), classifying hosts ([`hosts`]), the ladder and
+//! removal notices ([`liveness`]), alert bodies ([`alert`]) and the
+//! takedown report ([`report`]) — take bytes and return values. The
+//! [`Monitor`] does the I/O: it reads sources, fetches through
+//! [`vigil_fetch::Fetcher`], and keeps all its state in the store, so a
+//! stopped monitor resumes where it left off.
+
+pub mod alert;
+pub mod hosts;
+pub mod liveness;
+pub mod outlinks;
+pub mod politeness;
+pub mod posts;
+pub mod report;
+mod runner;
+mod scan;
+mod work;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use runner::{Monitor, MonitorStatus};
+pub use scan::{Scanned, scan_bytes};
+
+use crate::LookupOptions;
+use alert::RetryPolicy;
+use hosts::HostRules;
+use liveness::Ladder;
+
+/// Why the monitor could not do something.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MonitorError {
+    /// A source could not be read or parsed.
+    #[error("{0}")]
+    Source(String),
+    /// The fetcher could not be set up.
+    #[error(transparent)]
+    Fetch(#[from] vigil_fetch::FetchError),
+    /// The engine or store failed.
+    #[error(transparent)]
+    Engine(#[from] crate::Error),
+    /// A background task failed.
+    #[error("a monitor task failed: {0}")]
+    Task(String),
+}
+
+impl From<vigil_store::Error> for MonitorError {
+    fn from(error: vigil_store::Error) -> Self {
+        Self::Engine(error.into())
+    }
+}
+
+/// How the monitor works: what it may fetch, how politely, how it
+/// matches, and how often it re-checks.
+#[derive(Debug, Clone)]
+pub struct MonitorOptions {
+    /// URL rules for every fetch (allowlist, private addresses, size and
+    /// time limits, user agent, fixed name resolution).
+    pub policy: vigil_fetch::UrlPolicy,
+    /// When matched sightings are re-checked.
+    pub ladder: Ladder,
+    /// Host classes beyond the built-in table.
+    pub host_rules: HostRules,
+    /// Fetches in flight at once, over all hosts.
+    pub fetch_concurrency: usize,
+    /// Requests in flight at once to one host.
+    pub per_host_concurrency: usize,
+    /// Least time between the starts of two requests to one host.
+    pub per_host_gap: Duration,
+    /// Whether robots.txt is obeyed (sources may still opt out one by one).
+    pub obey_robots: bool,
+    /// Lookup settings (distance thresholds, banks).
+    pub lookup: LookupOptions,
+    /// Decoding limits for fetched media.
+    pub hash: vigil_media::HashOptions,
+    /// Where fetched media is kept, named by SHA-256 (`None`: not kept).
+    pub media_dir: Option<PathBuf>,
+    /// Webhook retry schedule.
+    pub retry: RetryPolicy,
+    /// Deadline for one webhook delivery.
+    pub webhook_timeout: Duration,
+    /// Most posts taken from one read of a source (newest first), so a
+    /// huge feed cannot flood the queue.
+    pub max_posts_per_read: usize,
+}
+
+impl Default for MonitorOptions {
+    fn default() -> Self {
+        Self {
+            policy: vigil_fetch::UrlPolicy {
+                max_bytes: 200 * 1024 * 1024,
+                timeout: Duration::from_secs(60),
+                ..vigil_fetch::UrlPolicy::default()
+            },
+            ladder: Ladder::default(),
+            host_rules: HostRules::default(),
+            fetch_concurrency: 16,
+            per_host_concurrency: 2,
+            per_host_gap: Duration::from_millis(250),
+            obey_robots: true,
+            // Every bank takes part: a monitor that skipped content by a
+            // bank's rollout coinflip would miss copies silently.
+            lookup: LookupOptions {
+                bypass_enabled_ratio: true,
+                ..LookupOptions::default()
+            },
+            hash: vigil_media::HashOptions::default(),
+            media_dir: None,
+            retry: RetryPolicy::default(),
+            webhook_timeout: Duration::from_secs(10),
+            max_posts_per_read: 1_000,
+        }
+    }
+}
+
+/// The current Unix time in milliseconds.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,0 +1,501 @@
+//! The monitor's loop: reads due sources, fetches pending sightings,
+//! re-checks live ones, delivers alerts and re-matches old sightings when
+//! banks grow. All state is in the store; the loop only decides what to
+//! start next, so stopping at any point and starting again loses nothing.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::path::{Component, Path};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
+use url::Url;
+use vigil_fetch::{FetchError, Fetcher};
+use vigil_store::{NewSighting, Source, SourceKind};
+
+use super::politeness::{HostGate, RobotsCache};
+use super::posts::{Post, parse_feed, parse_page, parse_telegram_export};
+use super::{MonitorError, MonitorOptions, now_ms};
+use crate::Engine;
+
+/// How often the loop looks for due work when nothing wakes it.
+const TICK: Duration = Duration::from_millis(100);
+/// How often the source list is re-read (sources added by another process).
+const SOURCES_EVERY: Duration = Duration::from_secs(1);
+/// How long a stopping monitor lets running work finish before cutting it
+/// off (cut-off work is redone on the next start).
+const GRACE: Duration = Duration::from_secs(10);
+/// Largest channel export read.
+const MAX_EXPORT_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Counters of what a running monitor has done, for status lines.
+#[derive(Debug, Default)]
+pub(super) struct Counters {
+    pub(super) reads: AtomicU64,
+    pub(super) read_errors: AtomicU64,
+    pub(super) posts: AtomicU64,
+    pub(super) links: AtomicU64,
+    pub(super) fetched: AtomicU64,
+    pub(super) not_fetched: AtomicU64,
+    pub(super) failed: AtomicU64,
+    pub(super) matched: AtomicU64,
+    pub(super) alerts: AtomicU64,
+    pub(super) delivered: AtomicU64,
+    pub(super) delivery_failures: AtomicU64,
+    pub(super) checks: AtomicU64,
+    pub(super) gone: AtomicU64,
+    pub(super) resurfacings: AtomicU64,
+}
+
+/// A snapshot of [`Monitor::status`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MonitorStatus {
+    /// Source reads done.
+    pub reads: u64,
+    /// Source reads that failed.
+    pub read_errors: u64,
+    /// Posts read (repeats included).
+    pub posts: u64,
+    /// New URLs seen.
+    pub links: u64,
+    /// URLs fetched and hashed.
+    pub fetched: u64,
+    /// URLs recorded without fetching (onion, allowlist, robots.txt).
+    pub not_fetched: u64,
+    /// Fetches that failed.
+    pub failed: u64,
+    /// Sightings that matched banked content.
+    pub matched: u64,
+    /// Alerts raised.
+    pub alerts: u64,
+    /// Alert deliveries that reached a webhook.
+    pub delivered: u64,
+    /// Delivery attempts that failed (retried).
+    pub delivery_failures: u64,
+    /// Liveness checks done.
+    pub checks: u64,
+    /// Sightings found gone.
+    pub gone: u64,
+    /// Resurfacings found.
+    pub resurfacings: u64,
+}
+
+/// A unit of work, so the same one is never started twice at once.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) enum Job {
+    Read(i64),
+    Fetch(i64),
+    Check(i64),
+    Deliver(String, i64),
+    Rematch,
+}
+
+/// What every task shares.
+pub(super) struct Shared {
+    pub(super) engine: Arc<Engine>,
+    pub(super) options: MonitorOptions,
+    pub(super) fetcher: Fetcher,
+    pub(super) webhooks: reqwest::Client,
+    pub(super) gate: HostGate,
+    pub(super) robots: RobotsCache,
+    pub(super) fetch_slots: Semaphore,
+    pub(super) counters: Counters,
+    pub(super) jobs: Mutex<HashSet<Job>>,
+    pub(super) fetches_per_host: Mutex<HashMap<String, usize>>,
+    pub(super) sources: Mutex<HashMap<i64, Source>>,
+    pub(super) wake: Notify,
+}
+
+impl Shared {
+    /// Claims `job`; `false` if it is already running.
+    fn claim(&self, job: Job) -> bool {
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(job)
+    }
+
+    fn release(&self, job: &Job) {
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(job);
+    }
+
+    pub(super) fn source(&self, id: i64) -> Option<Source> {
+        self.sources
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+            .cloned()
+    }
+}
+
+/// The monitor over an engine. Cheap to clone.
+#[derive(Clone)]
+pub struct Monitor {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Monitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Monitor").finish_non_exhaustive()
+    }
+}
+
+impl Monitor {
+    /// A monitor matching against `engine`'s banks and recording in its
+    /// store.
+    pub fn new(engine: Arc<Engine>, options: MonitorOptions) -> Result<Self, MonitorError> {
+        let fetcher = Fetcher::new(options.policy.clone())?;
+        let webhooks = reqwest::Client::builder()
+            .timeout(options.webhook_timeout)
+            .user_agent(options.policy.user_agent.clone())
+            .build()
+            .map_err(|e| MonitorError::Task(format!("cannot set up the webhook client: {e}")))?;
+        let agent = options
+            .policy
+            .user_agent
+            .split('/')
+            .next()
+            .unwrap_or("vigil")
+            .to_owned();
+        Ok(Self {
+            shared: Arc::new(Shared {
+                engine,
+                gate: HostGate::new(options.per_host_concurrency, options.per_host_gap),
+                robots: RobotsCache::new(fetcher.clone(), &agent),
+                fetch_slots: Semaphore::new(options.fetch_concurrency.max(1)),
+                fetcher,
+                webhooks,
+                options,
+                counters: Counters::default(),
+                jobs: Mutex::new(HashSet::new()),
+                fetches_per_host: Mutex::new(HashMap::new()),
+                sources: Mutex::new(HashMap::new()),
+                wake: Notify::new(),
+            }),
+        })
+    }
+
+    /// What the monitor has done since it started.
+    pub fn status(&self) -> MonitorStatus {
+        let c = &self.shared.counters;
+        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        MonitorStatus {
+            reads: get(&c.reads),
+            read_errors: get(&c.read_errors),
+            posts: get(&c.posts),
+            links: get(&c.links),
+            fetched: get(&c.fetched),
+            not_fetched: get(&c.not_fetched),
+            failed: get(&c.failed),
+            matched: get(&c.matched),
+            alerts: get(&c.alerts),
+            delivered: get(&c.delivered),
+            delivery_failures: get(&c.delivery_failures),
+            checks: get(&c.checks),
+            gone: get(&c.gone),
+            resurfacings: get(&c.resurfacings),
+        }
+    }
+
+    /// Runs until `shutdown` completes, then lets running work finish (up
+    /// to a few seconds; anything cut off is redone on the next start).
+    pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), MonitorError> {
+        let shared = &self.shared;
+        let store = || shared.engine.store();
+        tokio::pin!(shutdown);
+        let mut tasks: JoinSet<()> = JoinSet::new();
+        let mut sources_read_at: Option<tokio::time::Instant> = None;
+        // Sightings kept from earlier runs are matched against the banks as
+        // they are now; after that, whenever the banks change.
+        let mut banks_seen_at: Option<i64> = None;
+        loop {
+            let now = now_ms();
+            if sources_read_at.is_none_or(|at| at.elapsed() >= SOURCES_EVERY) {
+                let sources = store().sources()?;
+                *shared
+                    .sources
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) =
+                    sources.into_iter().map(|s| (s.id, s)).collect();
+                sources_read_at = Some(tokio::time::Instant::now());
+            }
+            let due: Vec<Source> = shared
+                .sources
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .values()
+                .filter(|s| s.last_polled_at.is_none_or(|at| at + s.interval_ms <= now))
+                .cloned()
+                .collect();
+            for source in due {
+                spawn(&mut tasks, shared, Job::Read(source.id), move |shared| {
+                    read_source(shared, source)
+                });
+            }
+            self.start_fetches(&mut tasks)?;
+            for sighting in store().due_checks(now, 256)? {
+                spawn(&mut tasks, shared, Job::Check(sighting.id), move |shared| {
+                    super::work::check(shared, sighting)
+                });
+            }
+            for delivery in store().due_deliveries(now, 256)? {
+                let job = Job::Deliver(delivery.alert_id.clone(), delivery.webhook.id);
+                spawn(&mut tasks, shared, job, move |shared| {
+                    super::work::deliver(shared, delivery)
+                });
+            }
+            let banks_now = store().last_change()?;
+            if banks_seen_at != Some(banks_now) {
+                banks_seen_at = Some(banks_now);
+                shared.engine.sync()?;
+                spawn(&mut tasks, shared, Job::Rematch, super::work::rematch);
+            }
+            while let Some(done) = tasks.try_join_next() {
+                if let Err(e) = done
+                    && e.is_panic()
+                {
+                    tracing::error!(error = %e, "a monitor task panicked");
+                }
+            }
+            tokio::select! {
+                () = &mut shutdown => break,
+                () = shared.wake.notified() => {}
+                () = tokio::time::sleep(TICK) => {}
+            }
+        }
+        tracing::info!(
+            running = tasks.len(),
+            "stopping: letting running work finish"
+        );
+        let drain = async { while tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(GRACE, drain).await.is_err() {
+            tasks.abort_all();
+        }
+        Ok(())
+    }
+
+    /// Starts fetches of pending sightings, keeping at most a few per host
+    /// queued so that one slow host cannot hold every slot.
+    fn start_fetches(&self, tasks: &mut JoinSet<()>) -> Result<(), MonitorError> {
+        let shared = &self.shared;
+        let cap = shared.options.fetch_concurrency.max(1) * 4;
+        let per_host_cap = shared.options.per_host_concurrency.max(1) * 2;
+        let running = |shared: &Shared| {
+            shared
+                .jobs
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .filter(|job| matches!(job, Job::Fetch(_)))
+                .count()
+        };
+        if running(shared) >= cap {
+            return Ok(());
+        }
+        for sighting in shared.engine.store().pending_sightings(cap * 8)? {
+            if running(shared) >= cap {
+                break;
+            }
+            let host = sighting.seen.host.clone();
+            {
+                let mut per_host = shared
+                    .fetches_per_host
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                let count = per_host.entry(host.clone()).or_default();
+                if *count >= per_host_cap
+                    || shared
+                        .jobs
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .contains(&Job::Fetch(sighting.id))
+                {
+                    continue;
+                }
+                *count += 1;
+            }
+            spawn(
+                tasks,
+                shared,
+                Job::Fetch(sighting.id),
+                move |shared| async move {
+                    let result = super::work::fetch(Arc::clone(&shared), sighting).await;
+                    let mut per_host = shared
+                        .fetches_per_host
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner);
+                    if let Some(count) = per_host.get_mut(&host) {
+                        *count = count.saturating_sub(1);
+                    }
+                    result
+                },
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Spawns `work` as `job` unless that job is running; releases the job and
+/// logs any error when it ends.
+fn spawn<F, Fut>(tasks: &mut JoinSet<()>, shared: &Arc<Shared>, job: Job, work: F)
+where
+    F: FnOnce(Arc<Shared>) -> Fut,
+    Fut: Future<Output = Result<(), MonitorError>> + Send + 'static,
+{
+    if !shared.claim(job.clone()) {
+        return;
+    }
+    let future = work(Arc::clone(shared));
+    let shared = Arc::clone(shared);
+    tasks.spawn(async move {
+        if let Err(e) = future.await {
+            tracing::warn!(?job, error = %e, "monitor work failed; it will be retried");
+        }
+        shared.release(&job);
+        shared.wake.notify_one();
+    });
+}
+
+/// Reads one source and records the URLs its posts link to.
+async fn read_source(shared: Arc<Shared>, source: Source) -> Result<(), MonitorError> {
+    let started = now_ms();
+    let result = read_posts(&shared, &source).await;
+    shared.counters.reads.fetch_add(1, Ordering::Relaxed);
+    let store = shared.engine.store();
+    let posts = match result {
+        Ok(posts) => posts,
+        Err(e) => {
+            shared.counters.read_errors.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(source = %source.name, error = %e, "cannot read source");
+            store.source_polled(source.id, started, Some(&e.to_string()))?;
+            mark_polled(&shared, source.id, started);
+            return Ok(());
+        }
+    };
+    shared
+        .counters
+        .posts
+        .fetch_add(posts.len() as u64, Ordering::Relaxed);
+    let seen_at = now_ms();
+    let mut seen = Vec::new();
+    for post in posts.iter().take(shared.options.max_posts_per_read) {
+        for url in post.links.iter().cloned().chain(attachments(&source, post)) {
+            seen.push(NewSighting {
+                host: host_of(&url),
+                host_class: shared.options.host_rules.classify(&url).as_str().to_owned(),
+                url: url.into(),
+                source_id: source.id,
+                post_key: post.key.clone(),
+                post_url: post.url.clone(),
+                posted_at: post.published_at,
+                first_seen_at: seen_at,
+            });
+        }
+    }
+    let added = store.add_sightings(&seen)?;
+    shared
+        .counters
+        .links
+        .fetch_add(added.len() as u64, Ordering::Relaxed);
+    if !added.is_empty() {
+        tracing::debug!(source = %source.name, new = added.len(), "new links");
+    }
+    store.source_polled(source.id, started, None)?;
+    mark_polled(&shared, source.id, started);
+    Ok(())
+}
+
+/// Notes the read in the cached source list, so it is not read again
+/// before its interval even if the list was loaded before the read ended.
+fn mark_polled(shared: &Shared, id: i64, at: i64) {
+    if let Some(source) = shared
+        .sources
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get_mut(&id)
+    {
+        source.last_polled_at = Some(at);
+    }
+}
+
+async fn read_posts(shared: &Shared, source: &Source) -> Result<Vec<Post>, MonitorError> {
+    if source.kind == SourceKind::TelegramExport {
+        let path = Path::new(&source.location);
+        let size = tokio::fs::metadata(path)
+            .await
+            .map_err(|e| MonitorError::Source(format!("cannot read {}: {e}", source.location)))?
+            .len();
+        if size > MAX_EXPORT_BYTES {
+            return Err(MonitorError::Source(format!(
+                "{} is {size} bytes, more than {MAX_EXPORT_BYTES}",
+                source.location
+            )));
+        }
+        let bytes = tokio::fs::read(path)
+            .await
+            .map_err(|e| MonitorError::Source(format!("cannot read {}: {e}", source.location)))?;
+        return parse_telegram_export(&bytes);
+    }
+    let url = Url::parse(&source.location)
+        .map_err(|e| MonitorError::Source(format!("bad source URL {}: {e}", source.location)))?;
+    if shared.options.obey_robots && !source.ignore_robots {
+        let verdict = shared.robots.check(&url, &shared.gate).await;
+        if !verdict.allowed {
+            return Err(MonitorError::Source(format!(
+                "robots.txt of {} disallows reading it",
+                host_of(&url)
+            )));
+        }
+    }
+    let fetched = {
+        let _permit = shared.gate.enter(&host_of(&url), None).await;
+        shared.fetcher.get(url.as_str()).await?
+    };
+    match source.kind {
+        SourceKind::Feed => parse_feed(&fetched.bytes, &fetched.url),
+        _ => Ok(vec![parse_page(
+            &vigil_media::decode_text(&fetched.bytes),
+            &fetched.url,
+        )]),
+    }
+}
+
+/// A channel export's attachments as `file:` URLs inside the export's
+/// directory; paths that would leave it are dropped.
+fn attachments(source: &Source, post: &Post) -> Vec<Url> {
+    let Some(directory) = Path::new(&source.location).parent() else {
+        return Vec::new();
+    };
+    let directory = std::path::absolute(directory).unwrap_or_else(|_| directory.to_path_buf());
+    post.attachments
+        .iter()
+        .filter(|relative| {
+            Path::new(relative.as_str())
+                .components()
+                .all(|c| matches!(c, Component::Normal(_)))
+        })
+        .filter_map(|relative| Url::from_file_path(directory.join(relative)).ok())
+        .collect()
+}
+
+/// The host of a URL, lowercase (`file` URLs: `local`).
+pub(super) fn host_of(url: &Url) -> String {
+    url.host_str()
+        .filter(|h| !h.is_empty())
+        .unwrap_or("local")
+        .trim_end_matches('.')
+        .to_ascii_lowercase()
+}
+
+/// Whether `error` means the URL is not to be fetched at all, rather than
+/// that fetching it failed.
+pub(super) fn is_refusal(error: &FetchError) -> bool {
+    matches!(error, FetchError::Unsafe { .. })
+}

@@ -1,0 +1,170 @@
+//! What a fetched link points to: its media kind and signals, and for a
+//! web page (a locker's landing page, a paste) the media it embeds and
+//! whether it reads like a takedown notice.
+
+use scraper::{Html, Selector};
+use url::Url;
+use vigil_media::{HashOptions, MediaKind, Sniffed, VideoLimits, VideoOptions};
+use vigil_store::Signals;
+
+use super::liveness::is_removal_notice;
+use super::outlinks::canonical;
+
+/// Video limits for fetched files: as the server's, a frame hash a second.
+const VIDEO_LIMITS: VideoLimits = VideoLimits {
+    max_side: 8192,
+    max_duration_seconds: 4.0 * 3600.0,
+    max_frames: 4 * 3600 * 60,
+    max_wall_time: std::time::Duration::from_secs(300),
+};
+
+/// File endings of media worth following from a page's plain links.
+const MEDIA_ENDINGS: [&str; 14] = [
+    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".mp4", ".webm", ".mkv",
+    ".mov", ".avi", ".pdf",
+];
+
+/// A fetched body, scanned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scanned {
+    /// `photo`, `video`, `pdf` or `text`.
+    pub kind: &'static str,
+    /// Its signals (a text's sketch at query size).
+    pub signals: Signals,
+    /// For a web page: whether it reads like a "file removed" notice.
+    pub removal_notice: bool,
+    /// For a web page: media it embeds or links to directly, to fetch as
+    /// sightings of their own.
+    pub embedded: Vec<Url>,
+}
+
+/// Scans `bytes` fetched from `url`. Errors for content Vigil cannot read
+/// (unknown formats, undecodable images, videos without FFmpeg).
+pub fn scan_bytes(
+    bytes: &[u8],
+    url: Option<&Url>,
+    options: &HashOptions,
+) -> Result<Scanned, crate::Error> {
+    let plain = |kind, signals| Scanned {
+        kind,
+        signals,
+        removal_notice: false,
+        embedded: Vec::new(),
+    };
+    match vigil_media::sniff(bytes) {
+        Sniffed::Image(_) => {
+            let hashed = vigil_media::hash_media(bytes, options)?;
+            Ok(plain("photo", crate::signals_of(&hashed)?))
+        }
+        Sniffed::Other(MediaKind::Video, _) => Ok(plain("video", hash_video(bytes)?)),
+        Sniffed::Other(MediaKind::Pdf, _) => {
+            let document = vigil_media::hash_document(bytes, options)?;
+            Ok(plain("pdf", crate::document_signals(&document)?))
+        }
+        Sniffed::Other(MediaKind::Text, format) => {
+            let document = vigil_media::hash_document(bytes, options)?;
+            let signals = crate::document_signals(&document)?;
+            if format != "html" {
+                return Ok(plain("text", signals));
+            }
+            let visible = vigil_media::html_visible_text(bytes);
+            let html = vigil_media::decode_text(bytes);
+            Ok(Scanned {
+                kind: "text",
+                signals,
+                removal_notice: is_removal_notice(&visible),
+                embedded: embedded_media(&html, url),
+            })
+        }
+        Sniffed::Other(MediaKind::Photo, _) | Sniffed::Unknown => Err(crate::Error::Invalid(
+            "the content is in no format Vigil reads".to_owned(),
+        )),
+    }
+}
+
+fn hash_video(bytes: &[u8]) -> Result<Signals, crate::Error> {
+    let mut file = tempfile::NamedTempFile::new()?;
+    std::io::Write::write_all(&mut file, bytes)?;
+    let options = VideoOptions {
+        seconds_per_hash: 1.0,
+        downscale: None,
+        limits: VIDEO_LIMITS,
+    };
+    let video = vigil_media::hash_video_file(file.path(), &options)?;
+    crate::video_signals(&video, &vigil_signal::ExactDigests::of(bytes))
+}
+
+/// Media a page shows (`img`, `video`, `audio`, `source`, `embed`) or
+/// links to as a file (`a href` ending in a media extension): what a
+/// locker's landing page wraps around the file.
+pub fn embedded_media(html: &str, base: Option<&Url>) -> Vec<Url> {
+    let document = Html::parse_document(html);
+    let mut found: Vec<Url> = Vec::new();
+    let selectors = [
+        ("img[src]", "src", false),
+        ("video[src]", "src", false),
+        ("audio[src]", "src", false),
+        ("source[src]", "src", false),
+        ("embed[src]", "src", false),
+        ("a[href]", "href", true),
+    ];
+    for (selector, attribute, only_media_files) in selectors {
+        let Ok(selector) = Selector::parse(selector) else {
+            continue;
+        };
+        for element in document.select(&selector) {
+            let Some(value) = element.value().attr(attribute) else {
+                continue;
+            };
+            let Some(url) = base
+                .map_or_else(|| Url::parse(value.trim()), |b| b.join(value.trim()))
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .and_then(|u| canonical(u.as_str()))
+            else {
+                continue;
+            };
+            let path = url.path().to_ascii_lowercase();
+            if only_media_files && !MEDIA_ENDINGS.iter().any(|end| path.ends_with(end)) {
+                continue;
+            }
+            if !found.contains(&url) && Some(&url) != base {
+                found.push(url);
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn landing_pages_yield_their_media_and_removal_notices() {
+        let page = br#"<!doctype html><html><body><h1>beach.jpg</h1>
+<img src="/raw/beach.jpg"><a href="/about">About</a><a href="dl/beach.JPG?x=1">Download</a>
+</body></html>"#;
+        let base = Url::parse("http://locker.test/f/1").unwrap();
+        let scanned = scan_bytes(page, Some(&base), &HashOptions::default()).unwrap();
+        assert_eq!(scanned.kind, "text");
+        assert!(!scanned.removal_notice);
+        let embedded: Vec<String> = scanned.embedded.iter().map(Url::to_string).collect();
+        assert_eq!(
+            embedded,
+            [
+                "http://locker.test/raw/beach.jpg",
+                "http://locker.test/f/dl/beach.JPG?x=1"
+            ]
+        );
+        let removed =
+            b"<!doctype html><html><body><p>This file has been removed.</p></body></html>";
+        let scanned = scan_bytes(removed, Some(&base), &HashOptions::default()).unwrap();
+        assert!(scanned.removal_notice);
+    }
+
+    #[test]
+    fn unknown_bytes_are_refused() {
+        assert!(scan_bytes(b"\x00\x01\x02garbage", None, &HashOptions::default()).is_err());
+    }
+}
