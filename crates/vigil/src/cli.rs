@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::cli_monitor::{BenchMonitorArgs, MonitorCommand, ReportCommand};
 use crate::env_vars;
 
 /// Vigil finds copies and variants of known terrorist propaganda.
@@ -119,7 +120,9 @@ pub(crate) enum Command {
     /// within a size and time limit.
     ///
     ///   vigil serve
+    ///
     ///   vigil serve --listen 0.0.0.0:5100 --roles matcher
+    ///
     ///   vigil serve --exchange-dir /srv/vigil/exchanges --fetch-allowed-host cdn.example.org
     Serve(ServeArgs),
     /// Create, list and revoke API tokens for `vigil serve`.
@@ -132,6 +135,19 @@ pub(crate) enum Command {
     ///   vigil token create moderation-bot --role hasher --role matcher
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Follow beacons (feeds, pages, channel exports) to where content is
+    /// stored, match it, alert webhooks, and track it until it is gone.
+    ///
+    ///   vigil monitor source add beacon --feed https://beacon.example/feed.xml --interval 30s
+    ///
+    ///   vigil monitor webhook add ngo https://alerts.example/vigil
+    ///
+    ///   vigil monitor run
+    #[command(subcommand)]
+    Monitor(MonitorCommand),
+    /// Reports from what the monitor recorded.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Measure Vigil's speed and compare it with the reference tools.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -468,6 +484,16 @@ pub(crate) enum BenchCommand {
     ///
     ///   cargo run --release -p vigil -- bench text
     Text(BenchTextArgs),
+    /// Run the monitor against a simulated ecosystem on loopback and time
+    /// it: beacon sources (read every --interval) post --posts posts with
+    /// --links links over --duration, to lockers, mirrors and shorteners
+    /// serving the reference images, a --banked-share of them banked.
+    /// Reports time from a link's appearance to its alert (median, p95),
+    /// fetched links per second and peak memory, as one JSON object. Runs
+    /// in real time; build with --release:
+    ///
+    ///   cargo run --release -p vigil -- bench monitor
+    Monitor(BenchMonitorArgs),
 }
 
 #[derive(Debug, Args)]

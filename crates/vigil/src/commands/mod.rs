@@ -6,6 +6,7 @@ mod bench_hash;
 mod bench_images;
 mod bench_import;
 mod bench_index;
+mod bench_monitor;
 mod bench_support;
 mod bench_text;
 mod bench_text_corpus;
@@ -13,6 +14,8 @@ mod bench_video;
 mod hash;
 mod hash_document;
 mod match_files;
+mod monitor;
+mod report;
 mod serve;
 mod store_access;
 mod token;
@@ -26,6 +29,7 @@ use crate::cli::{
     BankCommand, BenchCommand, Cli, Command, LimitArgs, PdqModeArg, RoleArg, TokenCommand,
     WorkerArgs,
 };
+use crate::cli_monitor::{MonitorCommand, ReportCommand};
 
 /// Runs the parsed command line.
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
@@ -161,6 +165,28 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 seed: args.seed,
             };
             bench_text::run(&settings, stdout())
+        }
+        Command::Monitor(command) => match command {
+            MonitorCommand::Source(command) => monitor::source(&store, command, stdout()),
+            MonitorCommand::Webhook(command) => monitor::webhook(&store, command, stdout()),
+            MonitorCommand::Run(args) => monitor::run(&store, &args),
+            MonitorCommand::Sightings { matched } => monitor::sightings(&store, matched, stdout()),
+            MonitorCommand::Alerts => monitor::alerts(&store, stdout()),
+        },
+        Command::Report(ReportCommand::Takedowns { json }) => {
+            report::takedowns(&store, json, stdout())
+        }
+        Command::Bench(BenchCommand::Monitor(args)) => {
+            let settings = bench_monitor::BenchMonitorSettings {
+                posts: args.posts,
+                links: args.links,
+                sources: args.sources,
+                interval: args.interval,
+                duration: args.duration,
+                banked_share: args.banked_share.clamp(0.0, 1.0),
+                vectors: args.vectors,
+            };
+            bench_monitor::run(&settings, stdout())
         }
         Command::Bench(BenchCommand::Import(args)) => {
             bench_import::run(&store, args.size, stdout())

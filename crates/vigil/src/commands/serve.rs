@@ -107,7 +107,7 @@ pub(crate) fn run(store: &StoreSettings, serve: Serve) -> anyhow::Result<ExitSta
 }
 
 /// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };
