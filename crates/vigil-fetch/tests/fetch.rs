@@ -180,7 +180,7 @@ async fn limits_size_time_redirects_and_status() {
 }
 
 #[tokio::test]
-async fn connection_failures_are_transport_errors() {
+async fn refused_connections_mean_the_host_is_unreachable() {
     // Bind then drop: nothing listens on this port any more.
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -191,7 +191,33 @@ async fn connection_failures_are_transport_errors() {
         .get(&format!("http://127.0.0.1:{port}/"))
         .await;
     assert!(
-        matches!(result, Err(FetchError::Transport { .. })),
+        matches!(result, Err(FetchError::Unreachable { .. })),
         "{result:?}"
     );
+}
+
+#[tokio::test]
+async fn fixed_resolution_reaches_virtual_hosts_and_is_still_checked() {
+    let port = site().await;
+    let loopback: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let fetcher = Fetcher::new(UrlPolicy {
+        resolve: vec![("Files.Example.".into(), loopback)],
+        ..loopback_policy()
+    })
+    .unwrap();
+    let fetched = fetcher
+        .get(&format!("http://files.example:{port}/ok"))
+        .await
+        .unwrap();
+    assert_eq!(fetched.bytes, vec![7u8; 1000]);
+    // The fixed address is checked like a resolved one.
+    let strict = Fetcher::new(UrlPolicy {
+        resolve: vec![("files.example".into(), loopback)],
+        ..UrlPolicy::default()
+    })
+    .unwrap();
+    assert!(matches!(
+        strict.get(&format!("http://files.example:{port}/ok")).await,
+        Err(FetchError::Unsafe { .. })
+    ));
 }

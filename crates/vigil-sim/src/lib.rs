@@ -235,6 +235,11 @@ impl Ecosystem {
 
     /// Starts serving `scenario`; its clock starts now.
     pub fn start(self, scenario: Scenario) -> Running {
+        let fragile_addresses: Vec<(String, SocketAddr)> = self
+            .fragile
+            .iter()
+            .map(|(host, _, address)| (host.clone(), *address))
+            .collect();
         let state = Arc::new(server::State::new(scenario, Instant::now()));
         let mut stops = HashMap::new();
         server::spawn(self.main, Arc::clone(&state), None);
@@ -247,6 +252,7 @@ impl Ecosystem {
         Running {
             state,
             main_address: self.main_address,
+            fragile: fragile_addresses,
         }
     }
 }
@@ -256,6 +262,7 @@ impl Ecosystem {
 pub struct Running {
     state: Arc<server::State>,
     main_address: SocketAddr,
+    fragile: Vec<(String, SocketAddr)>,
 }
 
 impl Running {
@@ -277,6 +284,19 @@ impl Running {
     /// The webhook receiver's URL.
     pub fn webhook_url(&self) -> String {
         format!("http://{}/alerts", self.main_address)
+    }
+
+    /// The address `host` is served on.
+    pub fn address(&self, host: &str) -> SocketAddr {
+        self.fragile
+            .iter()
+            .find(|(name, _)| name == host)
+            .map_or(self.main_address, |(_, address)| *address)
+    }
+
+    /// `http://host:port` for `host`.
+    pub fn base(&self, host: &str) -> String {
+        format!("http://{host}:{}", self.address(host).port())
     }
 }
 

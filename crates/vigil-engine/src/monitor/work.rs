@@ -226,19 +226,26 @@ fn record_fetched(
     Ok(())
 }
 
-/// One match per content, the nearest, nearest first.
+/// One match per content, the nearest, nearest first. On a tie an exact
+/// digest wins: "the same file" is stronger evidence than "looks the same".
 fn best_per_content(matches: Vec<Match>) -> Vec<Match> {
+    let rank = |m: &Match| {
+        (
+            m.distance,
+            !matches!(m.signal_type.as_str(), "md5" | "sha256"),
+        )
+    };
     let mut best: BTreeMap<i64, Match> = BTreeMap::new();
     for found in matches {
         match best.get(&found.content_id) {
-            Some(kept) if kept.distance <= found.distance => {}
+            Some(kept) if rank(kept) <= rank(&found) => {}
             _ => {
                 best.insert(found.content_id, found);
             }
         }
     }
     let mut matches: Vec<Match> = best.into_values().collect();
-    matches.sort_by_key(|m| (m.distance, m.content_id));
+    matches.sort_by_key(|m| (rank(m), m.content_id));
     matches
 }
 
@@ -356,7 +363,6 @@ pub(super) async fn check(shared: Arc<Shared>, sighting: Sighting) -> Result<(),
     let Ok(url) = Url::parse(url_text) else {
         return Ok(());
     };
-    let checked_at = now_ms();
     let verdict = match obtain(&shared, &url, sighting.seen.source_id).await {
         Obtained::Failed(FetchError::Status { status, .. }) => gone_by_status(status),
         Obtained::Failed(FetchError::Unreachable { .. }) => Some(GoneReason::HostGone),
@@ -369,6 +375,9 @@ pub(super) async fn check(shared: Arc<Shared>, sighting: Sighting) -> Result<(),
                 .map_err(|e| MonitorError::Task(e.to_string()))??
         }
     };
+    // The time of the answer, not of the request: the content was there
+    // until the host answered that it is not.
+    let checked_at = now_ms();
     shared.counters.checks.fetch_add(1, Ordering::Relaxed);
     let liveness = match verdict {
         Some(reason) => {
