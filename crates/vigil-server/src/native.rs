@@ -10,6 +10,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vigil_engine::LookupOptions;
+use vigil_engine::monitor::report::{matched_sightings, sighting_record, takedown_report};
 use vigil_store::{Content, ContentUpdate, Labels, NewContent, Role};
 
 use crate::auth::Caller;
@@ -22,6 +23,75 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_labels, set_labels))
         .routes(routes!(add_content))
         .routes(routes!(lookup))
+        .routes(routes!(sightings))
+        .routes(routes!(takedowns))
+}
+
+/// Which sightings `/v1/sightings` lists.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct SightingsQuery {
+    /// Only sightings with ids above this (for paging; default 0).
+    after: Option<i64>,
+    /// At most this many (default 100, at most 1000).
+    limit: Option<usize>,
+    /// Only sightings that matched banked content.
+    matched: Option<bool>,
+}
+
+/// The monitor's sightings, in id order: URL, host and class, source post,
+/// first seen, fetch state, signals, matches, liveness and removal. Page
+/// with `after` = the last id seen.
+#[utoipa::path(get, path = "/v1/sightings", tag = "native", params(SightingsQuery),
+    responses((status = 200, description = "Sightings", body = Object,
+        example = json!({"sightings": [{"id": 7, "url": "https://files.example/f/1", "host": "files.example", "host_class": "file_locker", "source": "beacon", "first_seen": "2026-11-28T10:00:00.000Z", "state": "fetched", "matches": [{"content_id": 1, "bank": "MY_BANK", "signal_type": "pdq", "distance": 4}], "liveness": "gone", "removed_at": "2026-11-28T10:40:00.000Z", "removal_reason": "not_found"}]}))))]
+async fn sightings(
+    State(state): State<AppState>,
+    Query(query): Query<SightingsQuery>,
+) -> ApiResult<Json<Value>> {
+    let after = query.after.unwrap_or(0);
+    let limit = query.limit.unwrap_or(100).clamp(1, 1_000);
+    let matched_only = query.matched.unwrap_or(false);
+    let records = blocking(&state, move |engine| {
+        let store = engine.store();
+        let sources: std::collections::HashMap<i64, String> = store
+            .sources()?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
+        let mut records = Vec::new();
+        let mut cursor = after;
+        while records.len() < limit {
+            let page = store.sightings_after(cursor, 1_000)?;
+            let Some(last) = page.last() else { break };
+            cursor = last.id;
+            for sighting in page.iter().filter(|s| s.matched || !matched_only) {
+                if records.len() == limit {
+                    break;
+                }
+                let matches = store.sighting_matches(sighting.id)?;
+                let source = sources.get(&sighting.seen.source_id).map(String::as_str);
+                records.push(sighting_record(sighting, &matches, source));
+            }
+        }
+        Ok(records)
+    })
+    .await?;
+    Ok(Json(json!({ "sightings": records })))
+}
+
+/// Takedowns per host: sightings of known content, removed, median and p90
+/// seconds from first sighting to removal, % removed within 1 h and 24 h,
+/// resurfacings; the last line (host `*`) is the total.
+#[utoipa::path(get, path = "/v1/reports/takedowns", tag = "native",
+    responses((status = 200, description = "The report", body = Object,
+        example = json!({"hosts": [{"host": "files.example", "host_class": "file_locker", "sightings": 41, "removed": 37, "median_removal_seconds": 2880.0, "p90_removal_seconds": 21960.0, "removed_within_1h_pct": 56.1, "removed_within_24h_pct": 90.2, "resurfacings": 3}]}))))]
+async fn takedowns(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let report = blocking(&state, |engine| {
+        Ok(takedown_report(&matched_sightings(engine.store())?))
+    })
+    .await?;
+    Ok(Json(json!({ "hosts": report })))
 }
 
 async fn load(state: &AppState, id: i64) -> ApiResult<Content> {

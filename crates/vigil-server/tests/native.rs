@@ -215,3 +215,83 @@ fn the_openapi_document_describes_every_route() {
         .collect::<Vec<_>>();
     assert_eq!(raw, ["signal_type", "signal", "banks", "include_distance"]);
 }
+
+#[test]
+fn the_monitors_sightings_and_takedown_report_are_served() {
+    use vigil_store::{
+        FetchRecord, FetchState, Liveness, NewSighting, NewSource, SightingMatch, SourceKind,
+    };
+    let server = Server::start();
+    let store = server.engine.store();
+    let source = store
+        .add_source(
+            &NewSource {
+                name: "beacon".into(),
+                kind: SourceKind::Feed,
+                location: "https://beacon.example/feed".into(),
+                interval_ms: 30_000,
+                ignore_robots: false,
+            },
+            "test",
+        )
+        .unwrap();
+    let seen = |url: &str| NewSighting {
+        url: url.into(),
+        host: "files.example".into(),
+        host_class: "file_locker".into(),
+        source_id: source.id,
+        post_key: "p1".into(),
+        first_seen_at: 1_000_000,
+        ..NewSighting::default()
+    };
+    let added = store
+        .add_sightings(&[
+            seen("https://files.example/a"),
+            seen("https://files.example/b"),
+        ])
+        .unwrap();
+    store
+        .record_fetch(
+            added[0].id,
+            &FetchRecord {
+                state: FetchState::Fetched,
+                reason: None,
+                final_url: None,
+                host: None,
+                media_kind: Some("photo".into()),
+                signals: Some(format!(r#"{{"pdq":"{PDQ}"}}"#)),
+                matches: vec![SightingMatch {
+                    content_id: 1,
+                    bank: "KNOWN".into(),
+                    signal_type: "pdq".into(),
+                    distance: 4,
+                }],
+                liveness: Liveness::Gone {
+                    removed_at: 1_000_000 + 1_800_000,
+                    reason: "not_found".into(),
+                },
+                resurfaced_from: None,
+            },
+        )
+        .unwrap();
+
+    let (status, all) = server.get("/v1/sightings");
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(all["sightings"].as_array().unwrap().len(), 2);
+    let (_, matched) = server.get("/v1/sightings?matched=true");
+    let first = &matched["sightings"][0];
+    assert_eq!(matched["sightings"].as_array().unwrap().len(), 1);
+    assert_eq!(first["source"], "beacon");
+    assert_eq!(first["removal_reason"], "not_found");
+    assert_eq!(first["matches"][0]["content_id"], 1);
+    let (_, paged) = server.get(&format!("/v1/sightings?after={}&limit=1", added[0].id));
+    assert_eq!(paged["sightings"][0]["url"], "https://files.example/b");
+
+    let (status, report) = server.get("/v1/reports/takedowns");
+    assert_eq!(status, 200, "{report}");
+    let hosts = report["hosts"].as_array().unwrap();
+    assert_eq!(hosts[0]["host"], "files.example");
+    assert_eq!(hosts[0]["median_removal_seconds"], 1_800.0);
+    assert_eq!(hosts[0]["removed_within_1h_pct"], 100.0);
+    assert_eq!(hosts.last().unwrap()["host"], "*");
+}

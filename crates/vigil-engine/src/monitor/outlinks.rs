@@ -226,6 +226,56 @@ mod tests {
         assert!(canonical("not a url").is_none());
     }
 
+    /// A URL of random labels and path segments, and one way of writing it
+    /// (plain or defanged) among random words.
+    fn written_link() -> impl proptest::strategy::Strategy<Value = (String, String)> {
+        use proptest::prelude::*;
+        let label = "[a-z][a-z0-9]{0,8}";
+        (
+            proptest::collection::vec(label, 1..3),
+            "(com|org|net|example)",
+            proptest::collection::vec("[A-Za-z0-9_-]{1,8}", 1..4),
+            prop::bool::ANY,
+            0..5usize,
+            "[A-Za-z ]{0,20}",
+            "[A-Za-z ]{0,20}",
+        )
+            .prop_map(|(labels, tld, segments, https, style, before, after)| {
+                let host = format!("{}.{tld}", labels.join("."));
+                let path = segments.join("/");
+                let scheme = if https { "https" } else { "http" };
+                let canonical = format!("{scheme}://{host}/{path}");
+                let shown_host = match style {
+                    1 => host.replace('.', "[.]"),
+                    2 => host.replace('.', "(dot)"),
+                    3 => host.replace('.', " [.] "),
+                    _ => host.clone(),
+                };
+                let shown_scheme = match style {
+                    1 | 4 => scheme.replace("tt", "xx"),
+                    _ => scheme.to_owned(),
+                };
+                let sep = if style == 4 { " : // " } else { "://" };
+                let written = format!("{before} {shown_scheme}{sep}{shown_host}/{path}. {after}");
+                (written, canonical)
+            })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_way_of_writing_a_link_finds_exactly_it((written, canonical) in written_link()) {
+            proptest::prop_assert_eq!(links(&written), vec![canonical]);
+        }
+
+        #[test]
+        fn found_links_are_canonical(text in "\\PC{0,200}") {
+            for link in extract_links(&text) {
+                proptest::prop_assert_eq!(canonical(link.as_str()), Some(link.clone()));
+                proptest::prop_assert!(link.fragment().is_none());
+            }
+        }
+    }
+
     #[test]
     fn each_link_is_listed_once() {
         assert_eq!(

@@ -10,9 +10,10 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 use vigil_engine::monitor::alert::rfc3339;
 use vigil_engine::monitor::hosts::HostRules;
+use vigil_engine::monitor::report::sighting_record;
 use vigil_engine::monitor::{Monitor, MonitorOptions, MonitorStatus};
 use vigil_fetch::UrlPolicy;
-use vigil_store::{Liveness, NewSource, Sighting, SourceKind, Store};
+use vigil_store::{NewSource, SourceKind};
 
 use super::store_access::{ACTOR, StoreSettings};
 use crate::ExitStatus;
@@ -254,61 +255,12 @@ pub(crate) fn sightings(
         let Some(last) = page.last() else { break };
         after = last.id;
         for sighting in page.iter().filter(|s| s.matched || !matched_only) {
-            let line = sighting_json(&*store, sighting, sources.get(&sighting.seen.source_id))?;
-            writeln!(out, "{line}")?;
+            let matches = store.sighting_matches(sighting.id)?;
+            let source = sources.get(&sighting.seen.source_id).map(String::as_str);
+            writeln!(out, "{}", sighting_record(sighting, &matches, source))?;
         }
     }
     Ok(ExitStatus::Success)
-}
-
-fn sighting_json(
-    store: &dyn Store,
-    sighting: &Sighting,
-    source: Option<&String>,
-) -> anyhow::Result<Value> {
-    let matches: Vec<Value> = store
-        .sighting_matches(sighting.id)?
-        .into_iter()
-        .map(|m| {
-            json!({ "content_id": m.content_id, "bank": m.bank,
-                    "signal_type": m.signal_type, "distance": m.distance })
-        })
-        .collect();
-    let (liveness, next_check, removed_at, removal_reason) = match &sighting.liveness {
-        Liveness::Untracked => ("untracked", None, None, None),
-        Liveness::Live { next_check_at, .. } => ("live", Some(*next_check_at), None, None),
-        Liveness::Gone { removed_at, reason } => {
-            ("gone", None, Some(*removed_at), Some(reason.as_str()))
-        }
-    };
-    let signals: Option<Value> = sighting
-        .signals
-        .as_deref()
-        .and_then(|s| serde_json::from_str(s).ok());
-    Ok(json!({
-        "id": sighting.id,
-        "url": sighting.seen.url,
-        "final_url": sighting.final_url,
-        "host": sighting.seen.host,
-        "host_class": sighting.seen.host_class,
-        "source": source,
-        "post_key": sighting.seen.post_key,
-        "post_url": sighting.seen.post_url,
-        "first_seen": rfc3339(sighting.seen.first_seen_at),
-        "first_seen_ms": sighting.seen.first_seen_at,
-        "state": sighting.state.as_str(),
-        "reason": sighting.reason,
-        "media_kind": sighting.media_kind,
-        "signals": signals,
-        "matches": matches,
-        "liveness": liveness,
-        "next_check_ms": next_check,
-        "last_checked_ms": sighting.last_checked_at,
-        "removed_at": removed_at.map(rfc3339),
-        "removed_at_ms": removed_at,
-        "removal_reason": removal_reason,
-        "resurfaced_from": sighting.resurfaced_from,
-    }))
 }
 
 /// `vigil monitor alerts`.

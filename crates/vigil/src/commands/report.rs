@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use vigil_engine::monitor::report::{HostTakedowns, takedown_report};
+use vigil_engine::monitor::report::{HostTakedowns, matched_sightings, takedown_report};
 
 use super::store_access::StoreSettings;
 use crate::ExitStatus;
@@ -13,16 +13,7 @@ pub(crate) fn takedowns(
     json: bool,
     mut out: impl Write,
 ) -> anyhow::Result<ExitStatus> {
-    let store = store.open()?;
-    let mut sightings = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = store.sightings_after(after, 5_000)?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        sightings.extend(page.into_iter().filter(|s| s.matched));
-    }
-    let report = takedown_report(&sightings);
+    let report = takedown_report(&matched_sightings(&*store.open()?)?);
     if json {
         for line in &report {
             writeln!(out, "{}", serde_json::to_string(line)?)?;
