@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::path::{Component, Path};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -108,6 +108,9 @@ pub(super) struct Shared {
     pub(super) fetches_per_host: Mutex<HashMap<String, usize>>,
     pub(super) sources: Mutex<HashMap<i64, Source>>,
     pub(super) wake: Notify,
+    /// When any host last answered (Unix ms): if none has for a while, the
+    /// network is down on our side, and an unreachable host proves nothing.
+    pub(super) last_answer_ms: AtomicI64,
 }
 
 impl Shared {
@@ -124,6 +127,20 @@ impl Shared {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(job);
+    }
+
+    /// Notes that a host answered (any HTTP status counts).
+    pub(super) fn heard_from_network(&self, result: &Result<vigil_fetch::Fetched, FetchError>) {
+        if matches!(result, Ok(_) | Err(FetchError::Status { .. })) {
+            self.last_answer_ms.fetch_max(now_ms(), Ordering::Relaxed);
+        }
+    }
+
+    /// Whether some host answered within `window`: the monitor's own
+    /// network is up.
+    pub(super) fn network_is_up(&self, window: Duration) -> bool {
+        let window = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+        now_ms() - self.last_answer_ms.load(Ordering::Relaxed) <= window
     }
 
     pub(super) fn source(&self, id: i64) -> Option<Source> {
@@ -178,6 +195,7 @@ impl Monitor {
                 fetches_per_host: Mutex::new(HashMap::new()),
                 sources: Mutex::new(HashMap::new()),
                 wake: Notify::new(),
+                last_answer_ms: AtomicI64::new(now_ms()),
             }),
         })
     }
@@ -456,7 +474,9 @@ async fn read_posts(shared: &Shared, source: &Source) -> Result<Vec<Post>, Monit
     }
     let fetched = {
         let _permit = shared.gate.enter(&host_of(&url), None).await;
-        shared.fetcher.get(url.as_str()).await?
+        let result = shared.fetcher.get(url.as_str()).await;
+        shared.heard_from_network(&result);
+        result?
     };
     match source.kind {
         SourceKind::Feed => parse_feed(&fetched.bytes, &fetched.url),

@@ -20,6 +20,10 @@ use super::scan::{Scanned, scan_bytes};
 use super::{MonitorError, now_ms};
 use crate::Match;
 
+/// How recently some host must have answered for an unreachable host to
+/// count as gone.
+const NETWORK_WINDOW: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// What trying to get a URL's bytes came to.
 enum Obtained {
     /// The body, and the URL it came from after redirects.
@@ -62,7 +66,9 @@ async fn obtain(shared: &Shared, url: &Url, source_id: i64) -> Obtained {
 
 async fn get(shared: &Shared, url: &Url) -> Obtained {
     let _slot = shared.fetch_slots.acquire().await.ok();
-    match shared.fetcher.get(url.as_str()).await {
+    let result = shared.fetcher.get(url.as_str()).await;
+    shared.heard_from_network(&result);
+    match result {
         Ok(fetched) => Obtained::Bytes(fetched.bytes, fetched.url),
         Err(e) if is_refusal(&e) => Obtained::Refused(e.to_string()),
         Err(e) => Obtained::Failed(e),
@@ -365,7 +371,13 @@ pub(super) async fn check(shared: Arc<Shared>, sighting: Sighting) -> Result<(),
     };
     let verdict = match obtain(&shared, &url, sighting.seen.source_id).await {
         Obtained::Failed(FetchError::Status { status, .. }) => gone_by_status(status),
-        Obtained::Failed(FetchError::Unreachable { .. }) => Some(GoneReason::HostGone),
+        // Only if other hosts answer lately: when our own network is down,
+        // every host looks gone.
+        Obtained::Failed(FetchError::Unreachable { .. })
+            if shared.network_is_up(NETWORK_WINDOW) =>
+        {
+            Some(GoneReason::HostGone)
+        }
         Obtained::Failed(_) | Obtained::Refused(_) => None,
         Obtained::Bytes(bytes, final_url) => {
             let worker = Arc::clone(&shared);
