@@ -211,6 +211,10 @@ pub(crate) struct BenchMonitorArgs {
     /// Share of links that point to banked content.
     #[arg(long, default_value_t = 0.3)]
     pub(crate) banked_share: f64,
+    /// Least time between two requests to one host (the monitor's
+    /// politeness; 0ms measures raw capacity).
+    #[arg(long, default_value = "250ms", value_parser = parse_duration)]
+    pub(crate) per_host_gap: std::time::Duration,
     /// The reference vectors folder (images are served from pdq/).
     #[arg(long, default_value = "../shared/vectors")]
     pub(crate) vectors: PathBuf,

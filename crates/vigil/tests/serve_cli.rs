@@ -3,32 +3,12 @@
 //! cleanly on SIGTERM.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test failures should panic.
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+mod common;
 
-fn vigil(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .output()
-        .expect("vigil runs")
-}
-
-fn stdout_json(output: &Output) -> Vec<Value> {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
+use common::{json_lines as stdout_json, vigil};
 
 fn get(url: &str, token: Option<&str>) -> Option<u16> {
     let agent: ureq::Agent = ureq::Agent::config_builder()

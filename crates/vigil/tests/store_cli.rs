@@ -3,34 +3,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test failures should panic.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{json_lines_of_any_run as json_lines, vigil};
 use serde_json::Value;
 use vigil_signal::PdqHash;
 use vigil_store::{BankName, SqliteStore, Store};
-
-fn vigil(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .output()
-        .expect("vigil runs")
-}
-
-fn json_lines(output: &Output) -> Vec<Value> {
-    assert!(
-        output.status.code() == Some(0) || output.status.code() == Some(1),
-        "status {:?}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 fn pypi_pdq(path: &str) -> PdqHash {
     vigil_testkit::pdq_tsv_rows("pdq_pdqhash_pypi.tsv")

@@ -105,6 +105,10 @@ pub(super) struct Shared {
     pub(super) fetch_slots: Semaphore,
     pub(super) counters: Counters,
     pub(super) jobs: Mutex<HashSet<Job>>,
+    /// Jobs that ended since the loop last looked. They stay claimed until
+    /// the loop releases them, before its next look at the store: a list
+    /// read while a job was ending cannot start it a second time.
+    pub(super) ended: Mutex<Vec<Job>>,
     pub(super) fetches_per_host: Mutex<HashMap<String, usize>>,
     pub(super) sources: Mutex<HashMap<i64, Source>>,
     pub(super) wake: Notify,
@@ -122,11 +126,14 @@ impl Shared {
             .insert(job)
     }
 
-    fn release(&self, job: &Job) {
-        self.jobs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(job);
+    /// Releases the jobs that ended: called by the loop before it reads
+    /// what is due.
+    fn release_ended(&self) {
+        let ended = std::mem::take(&mut *self.ended.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        for job in &ended {
+            jobs.remove(job);
+        }
     }
 
     /// Notes that a host answered (any HTTP status counts).
@@ -192,6 +199,7 @@ impl Monitor {
                 options,
                 counters: Counters::default(),
                 jobs: Mutex::new(HashSet::new()),
+                ended: Mutex::new(Vec::new()),
                 fetches_per_host: Mutex::new(HashMap::new()),
                 sources: Mutex::new(HashMap::new()),
                 wake: Notify::new(),
@@ -234,6 +242,7 @@ impl Monitor {
         // they are now; after that, whenever the banks change.
         let mut banks_seen_at: Option<i64> = None;
         loop {
+            shared.release_ended();
             let now = now_ms();
             if sources_read_at.is_none_or(|at| at.elapsed() >= SOURCES_EVERY) {
                 let sources = store().sources()?;
@@ -270,7 +279,13 @@ impl Monitor {
                 });
             }
             let banks_now = store().last_change()?;
-            if banks_seen_at != Some(banks_now) {
+            let rematching = shared
+                .jobs
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .contains(&Job::Rematch);
+            // A change made while a re-match runs is picked up by the next.
+            if banks_seen_at != Some(banks_now) && !rematching {
                 banks_seen_at = Some(banks_now);
                 shared.engine.sync()?;
                 spawn(&mut tasks, shared, Job::Rematch, super::work::rematch);
@@ -360,7 +375,7 @@ impl Monitor {
     }
 }
 
-/// Spawns `work` as `job` unless that job is running; releases the job and
+/// Spawns `work` as `job` unless that job is running; marks the job ended and
 /// logs any error when it ends.
 fn spawn<F, Fut>(tasks: &mut JoinSet<()>, shared: &Arc<Shared>, job: Job, work: F)
 where
@@ -376,7 +391,11 @@ where
         if let Err(e) = future.await {
             tracing::warn!(?job, error = %e, "monitor work failed; it will be retried");
         }
-        shared.release(&job);
+        shared
+            .ended
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(job);
         shared.wake.notify_one();
     });
 }

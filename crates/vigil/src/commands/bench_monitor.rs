@@ -29,6 +29,7 @@ pub(crate) struct BenchMonitorSettings {
     pub(crate) interval: Duration,
     pub(crate) duration: Duration,
     pub(crate) banked_share: f64,
+    pub(crate) per_host_gap: Duration,
     pub(crate) vectors: PathBuf,
 }
 
@@ -128,6 +129,7 @@ pub(crate) fn run(
                 resolve: hosts.iter().map(|h| (h.clone(), sim.address(h))).collect(),
                 ..MonitorOptions::default().policy
             },
+            per_host_gap: settings.per_host_gap,
             ..MonitorOptions::default()
         };
         let monitor = Monitor::new(Arc::clone(&engine), options)?;
@@ -230,6 +232,7 @@ fn measure(
         "sources": settings.sources,
         "interval_s": settings.interval.as_secs_f64(),
         "duration_s": settings.duration.as_secs_f64(),
+        "per_host_gap_ms": settings.per_host_gap.as_millis(),
         "banked_links": planted.iter().filter(|p| p.banked).count(),
         "alerted_links": latencies.len(),
         "missed_links": missed,

@@ -184,6 +184,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 interval: args.interval,
                 duration: args.duration,
                 banked_share: args.banked_share.clamp(0.0, 1.0),
+                per_host_gap: args.per_host_gap,
                 vectors: args.vectors,
             };
             bench_monitor::run(&settings, stdout())
