@@ -69,3 +69,36 @@ fn tokens_and_exchanges() {
 fn monitor_records() {
     common::monitor_records(&SqliteStore::open_in_memory().unwrap());
 }
+
+#[test]
+fn two_connections_writing_at_once_wait_for_each_other() {
+    // Two processes on one file (the monitor and `vigil bank add`): every
+    // write must wait for the other's lock, never fail as "locked".
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vigil.db");
+    let first = SqliteStore::open(&path).unwrap();
+    first.create_bank(&bank("SHARED"), 1.0, "tester").unwrap();
+    let writers: Vec<_> = (0..2u8)
+        .map(|writer| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let store = SqliteStore::open(&path).unwrap();
+                for i in 0..60u8 {
+                    let seed = writer.wrapping_mul(100).wrapping_add(i);
+                    store
+                        .add_contents(
+                            &bank("SHARED"),
+                            &[common::content(seed, "crisis")],
+                            "tester",
+                        )
+                        .unwrap();
+                    store.banks().unwrap();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    assert_eq!(first.count_contents(&bank("SHARED")).unwrap(), 120);
+}

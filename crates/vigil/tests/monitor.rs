@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 mod common;
 
-use common::{json_lines, vigil};
+use common::{json_lines, store_args, vigil_on};
 use serde_json::Value;
 use vigil_sim::{Ecosystem, Hosted, PostSpec, Removal, Running, Scenario, SourceSpec};
 
@@ -151,23 +151,23 @@ fn scenario(sim: &Ecosystem, export: &Path) -> Scenario {
 
 /// `vigil monitor run`'s arguments: only the ecosystem's hosts, each
 /// resolved to its loopback address.
-fn monitor_args(data: &Path, sim: &Ecosystem) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "--data-dir",
-        data.to_str().unwrap(),
-        "monitor",
-        "run",
-        "--allow-private",
-        "--ladder",
-        "400ms,800ms,1600ms,3s",
-        "--per-host-gap",
-        "20ms",
-        "--host-class",
-        "locker.test=file_locker",
-        "--no-progress",
-    ]
-    .map(str::to_owned)
-    .to_vec();
+fn monitor_args(store: &[String], sim: &Ecosystem) -> Vec<String> {
+    let mut args: Vec<String> = store.to_vec();
+    args.extend(
+        [
+            "monitor",
+            "run",
+            "--allow-private",
+            "--ladder",
+            "400ms,800ms,1600ms,3s",
+            "--per-host-gap",
+            "20ms",
+            "--host-class",
+            "locker.test=file_locker",
+            "--no-progress",
+        ]
+        .map(str::to_owned),
+    );
     for host in HOSTS.iter().chain([&ONION]) {
         if *host != "outside.test" && *host != ONION {
             args.extend(["--allow-host".to_owned(), (*host).to_owned()]);
@@ -230,6 +230,39 @@ fn alert_urls(sim: &Running) -> HashMap<String, Vec<Value>> {
 #[test]
 fn the_monitor_follows_beacons_alerts_once_and_tracks_takedowns() {
     let data = tempfile::tempdir().unwrap();
+    run_ecosystem(&store_args(data.path(), None));
+}
+
+/// The same on PostgreSQL, in a schema of its own (named in the URL's
+/// `options`, as libpq takes them).
+#[test]
+fn the_monitor_works_the_same_on_postgresql() {
+    let Ok(url) = std::env::var("VIGIL_TEST_POSTGRES") else {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: the_monitor_works_the_same_on_postgresql (VIGIL_TEST_POSTGRES is not set)"
+        );
+        return;
+    };
+    let schema = format!("vigil_monitor_e2e_{}", std::process::id());
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .unwrap();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let database = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+    let data = tempfile::tempdir().unwrap();
+    run_ecosystem(&store_args(data.path(), Some(&database)));
+    client
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .unwrap();
+}
+
+fn run_ecosystem(store: &[String]) {
+    let vigil = |args: &[&str]| vigil_on(store, args);
     let export_dir = tempfile::tempdir().unwrap();
     let export = export_dir.path().join("result.json");
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -238,28 +271,21 @@ fn the_monitor_follows_beacons_alerts_once_and_tracks_takedowns() {
         .unwrap();
 
     // Bank A–D; E stays unbanked until the monitor has seen it.
-    assert!(
-        vigil(data.path(), &["bank", "create", "KNOWN"])
-            .status
-            .success()
-    );
+    assert!(vigil(&["bank", "create", "KNOWN"]).status.success());
     for path in [
         "bridge-mods/aaa-orig.jpg",
         "misc-images/c.png",
         "reg-test-input/pen-and-coaster.png",
         "reg-test-input/labelme-subset/q0746.jpg",
     ] {
-        let added = vigil(
-            data.path(),
-            &[
-                "bank",
-                "add",
-                "KNOWN",
-                vector(path).to_str().unwrap(),
-                "--label",
-                "tier=promotional",
-            ],
-        );
+        let added = vigil(&[
+            "bank",
+            "add",
+            "KNOWN",
+            vector(path).to_str().unwrap(),
+            "--label",
+            "tier=promotional",
+        ]);
         assert!(
             added.status.success(),
             "{}",
@@ -300,25 +326,19 @@ fn the_monitor_follows_beacons_alerts_once_and_tracks_takedowns() {
             "300ms",
         ],
     ] {
-        json_lines(&vigil(data.path(), &args));
+        json_lines(&vigil(&args));
     }
     let hook = ecosystem.webhook_url();
-    json_lines(&vigil(
-        data.path(),
-        &["monitor", "webhook", "add", "ngo", &hook],
-    ));
+    json_lines(&vigil(&["monitor", "webhook", "add", "ngo", &hook]));
     assert_eq!(
-        vigil(
-            data.path(),
-            &["monitor", "source", "add", "x", "--feed", "ftp://x"]
-        )
-        .status
-        .code(),
+        vigil(&["monitor", "source", "add", "x", "--feed", "ftp://x"])
+            .status
+            .code(),
         Some(2)
     );
 
     let scenario = scenario(&ecosystem, &export);
-    let args = monitor_args(data.path(), &ecosystem);
+    let args = monitor_args(store, &ecosystem);
     let mut monitor = start_monitor(&args);
     let t0 = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -338,20 +358,18 @@ fn the_monitor_follows_beacons_alerts_once_and_tracks_takedowns() {
     wait_for("the channel post", Duration::from_secs(60), || {
         sim.requests().iter().any(|r| r.path == "/e.jpg")
     });
-    let banked = vigil(
-        data.path(),
-        &[
-            "bank",
-            "add",
-            "KNOWN",
-            vector("reg-test-input/labelme-subset/q2821.jpg")
-                .to_str()
-                .unwrap(),
-        ],
-    );
+    let banked = vigil(&[
+        "bank",
+        "add",
+        "KNOWN",
+        vector("reg-test-input/labelme-subset/q2821.jpg")
+            .to_str()
+            .unwrap(),
+    ]);
     assert!(
         banked.status.success(),
-        "{}",
+        "{}{}",
+        String::from_utf8_lossy(&banked.stdout),
         String::from_utf8_lossy(&banked.stderr)
     );
 
@@ -371,7 +389,7 @@ fn the_monitor_follows_beacons_alerts_once_and_tracks_takedowns() {
         Duration::from_secs(120),
         || {
             let urls = alert_urls(&sim);
-            let gone = json_lines(&vigil(data.path(), &["monitor", "sightings", "--matched"]))
+            let gone = json_lines(&vigil(&["monitor", "sightings", "--matched"]))
                 .iter()
                 .filter(|s| s["liveness"] == "gone")
                 .count();
@@ -419,7 +437,7 @@ fn the_monitor_follows_beacons_alerts_once_and_tracks_takedowns() {
         (Some("locker.test"), Some("file_locker"))
     );
     assert_eq!(b["labels"]["tier"], "promotional");
-    let deliveries = json_lines(&vigil(data.path(), &["monitor", "alerts"]));
+    let deliveries = json_lines(&vigil(&["monitor", "alerts"]));
     assert_eq!(deliveries.len(), urls.len());
     assert!(deliveries.iter().all(|d| d["delivered_at"].is_string()));
     assert!(
@@ -439,7 +457,7 @@ fn the_monitor_follows_beacons_alerts_once_and_tracks_takedowns() {
             "fetched {request:?}"
         );
     }
-    let sightings = json_lines(&vigil(data.path(), &["monitor", "sightings"]));
+    let sightings = json_lines(&vigil(&["monitor", "sightings"]));
     let by_url = |host: &str, path: &str| -> &Value {
         let url = format!("{}{path}", sim.base(host));
         sightings
@@ -497,7 +515,7 @@ fn the_monitor_follows_beacons_alerts_once_and_tracks_takedowns() {
     assert_eq!(by_url("cdn.test", "/e.jpg")["liveness"], "live");
 
     // The report: per host and in total.
-    let report = json_lines(&vigil(data.path(), &["report", "takedowns", "--json"]));
+    let report = json_lines(&vigil(&["report", "takedowns", "--json"]));
     let total = report.last().unwrap();
     assert_eq!(total["host"], "*");
     assert_eq!(total["sightings"], 8);
@@ -509,6 +527,6 @@ fn the_monitor_follows_beacons_alerts_once_and_tracks_takedowns() {
         (mirror["sightings"].as_u64(), mirror["removed"].as_u64()),
         (Some(2), Some(2))
     );
-    let table = vigil(data.path(), &["report", "takedowns"]);
+    let table = vigil(&["report", "takedowns"]);
     assert!(String::from_utf8_lossy(&table.stdout).contains("fragile.test"));
 }

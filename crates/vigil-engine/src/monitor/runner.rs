@@ -234,7 +234,6 @@ impl Monitor {
     /// to a few seconds; anything cut off is redone on the next start).
     pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), MonitorError> {
         let shared = &self.shared;
-        let store = || shared.engine.store();
         tokio::pin!(shutdown);
         let mut tasks: JoinSet<()> = JoinSet::new();
         let mut sources_read_at: Option<tokio::time::Instant> = None;
@@ -244,8 +243,9 @@ impl Monitor {
         loop {
             shared.release_ended();
             let now = now_ms();
-            if sources_read_at.is_none_or(|at| at.elapsed() >= SOURCES_EVERY) {
-                let sources = store().sources()?;
+            let reload_sources = sources_read_at.is_none_or(|at| at.elapsed() >= SOURCES_EVERY);
+            let due = blocking(shared, move |shared| due_work(shared, now, reload_sources)).await?;
+            if let Some(sources) = due.sources {
                 *shared
                     .sources
                     .lock()
@@ -253,7 +253,7 @@ impl Monitor {
                     sources.into_iter().map(|s| (s.id, s)).collect();
                 sources_read_at = Some(tokio::time::Instant::now());
             }
-            let due: Vec<Source> = shared
+            let to_read: Vec<Source> = shared
                 .sources
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -261,33 +261,31 @@ impl Monitor {
                 .filter(|s| s.last_polled_at.is_none_or(|at| at + s.interval_ms <= now))
                 .cloned()
                 .collect();
-            for source in due {
+            for source in to_read {
                 spawn(&mut tasks, shared, Job::Read(source.id), move |shared| {
                     read_source(shared, source)
                 });
             }
-            self.start_fetches(&mut tasks)?;
-            for sighting in store().due_checks(now, 256)? {
+            self.start_fetches(&mut tasks, due.pending);
+            for sighting in due.checks {
                 spawn(&mut tasks, shared, Job::Check(sighting.id), move |shared| {
                     super::work::check(shared, sighting)
                 });
             }
-            for delivery in store().due_deliveries(now, 256)? {
+            for delivery in due.deliveries {
                 let job = Job::Deliver(delivery.alert_id.clone(), delivery.webhook.id);
                 spawn(&mut tasks, shared, job, move |shared| {
                     super::work::deliver(shared, delivery)
                 });
             }
-            let banks_now = store().last_change()?;
             let rematching = shared
                 .jobs
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .contains(&Job::Rematch);
             // A change made while a re-match runs is picked up by the next.
-            if banks_seen_at != Some(banks_now) && !rematching {
-                banks_seen_at = Some(banks_now);
-                shared.engine.sync()?;
+            if banks_seen_at != Some(due.banks_at) && !rematching {
+                banks_seen_at = Some(due.banks_at);
                 spawn(&mut tasks, shared, Job::Rematch, super::work::rematch);
             }
             while let Some(done) = tasks.try_join_next() {
@@ -316,7 +314,7 @@ impl Monitor {
 
     /// Starts fetches of pending sightings, keeping at most a few per host
     /// queued so that one slow host cannot hold every slot.
-    fn start_fetches(&self, tasks: &mut JoinSet<()>) -> Result<(), MonitorError> {
+    fn start_fetches(&self, tasks: &mut JoinSet<()>, pending: Vec<vigil_store::Sighting>) {
         let shared = &self.shared;
         let cap = shared.options.fetch_concurrency.max(1) * 4;
         let per_host_cap = shared.options.per_host_concurrency.max(1) * 2;
@@ -330,9 +328,9 @@ impl Monitor {
                 .count()
         };
         if running(shared) >= cap {
-            return Ok(());
+            return;
         }
-        for sighting in shared.engine.store().pending_sightings(cap * 8)? {
+        for sighting in pending {
             if running(shared) >= cap {
                 break;
             }
@@ -371,8 +369,45 @@ impl Monitor {
                 },
             );
         }
-        Ok(())
     }
+}
+
+/// What is due at one turn of the loop, read in one blocking call.
+struct Due {
+    sources: Option<Vec<Source>>,
+    pending: Vec<vigil_store::Sighting>,
+    checks: Vec<vigil_store::Sighting>,
+    deliveries: Vec<vigil_store::Delivery>,
+    banks_at: i64,
+}
+
+fn due_work(shared: &Shared, now: i64, reload_sources: bool) -> Result<Due, MonitorError> {
+    let store = shared.engine.store();
+    let sources = reload_sources.then(|| store.sources()).transpose()?;
+    let pending_window = shared.options.fetch_concurrency.max(1) * 32;
+    let banks_at = store.last_change()?;
+    // Changes other processes made to the banks, into the indexes.
+    shared.engine.sync()?;
+    Ok(Due {
+        sources,
+        pending: store.pending_sightings(pending_window)?,
+        checks: store.due_checks(now, 256)?,
+        deliveries: store.due_deliveries(now, 256)?,
+        banks_at,
+    })
+}
+
+/// Runs `work` on the blocking pool: the store's calls block (the
+/// PostgreSQL client even runs a runtime of its own), so they never run on
+/// the async threads.
+pub(super) async fn blocking<T: Send + 'static>(
+    shared: &Arc<Shared>,
+    work: impl FnOnce(&Shared) -> Result<T, MonitorError> + Send + 'static,
+) -> Result<T, MonitorError> {
+    let shared = Arc::clone(shared);
+    tokio::task::spawn_blocking(move || work(&shared))
+        .await
+        .map_err(|e| MonitorError::Task(e.to_string()))?
 }
 
 /// Spawns `work` as `job` unless that job is running; marks the job ended and
@@ -405,13 +440,20 @@ async fn read_source(shared: Arc<Shared>, source: Source) -> Result<(), MonitorE
     let started = now_ms();
     let result = read_posts(&shared, &source).await;
     shared.counters.reads.fetch_add(1, Ordering::Relaxed);
-    let store = shared.engine.store();
     let posts = match result {
         Ok(posts) => posts,
         Err(e) => {
             shared.counters.read_errors.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(source = %source.name, error = %e, "cannot read source");
-            store.source_polled(source.id, started, Some(&e.to_string()))?;
+            let error = e.to_string();
+            let id = source.id;
+            blocking(&shared, move |shared| {
+                Ok(shared
+                    .engine
+                    .store()
+                    .source_polled(id, started, Some(&error))?)
+            })
+            .await?;
             mark_polled(&shared, source.id, started);
             return Ok(());
         }
@@ -436,7 +478,14 @@ async fn read_source(shared: Arc<Shared>, source: Source) -> Result<(), MonitorE
             });
         }
     }
-    let added = store.add_sightings(&seen)?;
+    let id = source.id;
+    let added = blocking(&shared, move |shared| {
+        let store = shared.engine.store();
+        let added = store.add_sightings(&seen)?;
+        store.source_polled(id, started, None)?;
+        Ok(added)
+    })
+    .await?;
     shared
         .counters
         .links
@@ -444,7 +493,6 @@ async fn read_source(shared: Arc<Shared>, source: Source) -> Result<(), MonitorE
     if !added.is_empty() {
         tracing::debug!(source = %source.name, new = added.len(), "new links");
     }
-    store.source_polled(source.id, started, None)?;
     mark_polled(&shared, source.id, started);
     Ok(())
 }

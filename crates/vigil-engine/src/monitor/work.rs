@@ -15,7 +15,7 @@ use vigil_store::{
 
 use super::alert::{AlertKind, alert_body, alert_id};
 use super::liveness::{GoneReason, gone_by_status};
-use super::runner::{Shared, host_of, is_refusal};
+use super::runner::{Shared, blocking, host_of, is_refusal};
 use super::scan::{Scanned, scan_bytes};
 use super::{MonitorError, now_ms};
 use crate::Match;
@@ -99,33 +99,36 @@ async fn read_attachment(url: &Url, source: Option<&vigil_store::Source>) -> Obt
 /// Fetches a pending sighting, hashes and matches it, raises its alert and
 /// records it; a landing page's embedded media become sightings too.
 pub(super) async fn fetch(shared: Arc<Shared>, sighting: Sighting) -> Result<(), MonitorError> {
+    let id = sighting.id;
+    let unfetched = |state, reason| {
+        let record = refused_record(state, reason);
+        let shared = Arc::clone(&shared);
+        async move {
+            blocking(&shared, move |shared| {
+                Ok(shared.engine.store().record_fetch(id, &record)?)
+            })
+            .await
+        }
+    };
     let url = match Url::parse(&sighting.seen.url) {
         Ok(url) => url,
-        Err(e) => {
-            let record = refused_record(FetchState::Failed, format!("unreadable URL: {e}"));
-            shared.engine.store().record_fetch(sighting.id, &record)?;
-            return Ok(());
-        }
+        Err(e) => return unfetched(FetchState::Failed, format!("unreadable URL: {e}")).await,
     };
     let (bytes, final_url) = match obtain(&shared, &url, sighting.seen.source_id).await {
         Obtained::Bytes(bytes, final_url) => (bytes, final_url),
         Obtained::Refused(reason) => {
             shared.counters.not_fetched.fetch_add(1, Ordering::Relaxed);
-            let record = refused_record(FetchState::NotFetched, reason);
-            shared.engine.store().record_fetch(sighting.id, &record)?;
-            return Ok(());
+            return unfetched(FetchState::NotFetched, reason).await;
         }
         Obtained::Failed(e) => {
             shared.counters.failed.fetch_add(1, Ordering::Relaxed);
-            let record = refused_record(FetchState::Failed, e.to_string());
-            shared.engine.store().record_fetch(sighting.id, &record)?;
-            return Ok(());
+            return unfetched(FetchState::Failed, e.to_string()).await;
         }
     };
-    let worker = Arc::clone(&shared);
-    tokio::task::spawn_blocking(move || record_fetched(&worker, sighting, &bytes, &final_url))
-        .await
-        .map_err(|e| MonitorError::Task(e.to_string()))??;
+    blocking(&shared, move |shared| {
+        record_fetched(shared, sighting, &bytes, &final_url)
+    })
+    .await?;
     shared.wake.notify_one();
     Ok(())
 }
@@ -380,11 +383,11 @@ pub(super) async fn check(shared: Arc<Shared>, sighting: Sighting) -> Result<(),
         }
         Obtained::Failed(_) | Obtained::Refused(_) => None,
         Obtained::Bytes(bytes, final_url) => {
-            let worker = Arc::clone(&shared);
             let kept = sighting.clone();
-            tokio::task::spawn_blocking(move || still_there(&worker, &kept, &bytes, &final_url))
-                .await
-                .map_err(|e| MonitorError::Task(e.to_string()))??
+            blocking(&shared, move |shared| {
+                still_there(shared, &kept, &bytes, &final_url)
+            })
+            .await?
         }
     };
     // The time of the answer, not of the request: the content was there
@@ -416,11 +419,14 @@ pub(super) async fn check(shared: Arc<Shared>, sighting: Sighting) -> Result<(),
             }
         }
     };
-    shared
-        .engine
-        .store()
-        .record_check(sighting.id, checked_at, &liveness)?;
-    Ok(())
+    let id = sighting.id;
+    blocking(&shared, move |shared| {
+        Ok(shared
+            .engine
+            .store()
+            .record_check(id, checked_at, &liveness)?)
+    })
+    .await
 }
 
 /// Whether what a URL serves now is still the content it matched:
@@ -512,22 +518,21 @@ pub(super) async fn deliver(shared: Arc<Shared>, delivery: Delivery) -> Result<(
         tracing::warn!(webhook = %delivery.webhook.name, alert = %delivery.alert_id,
             error = attempt.error.as_deref().unwrap_or_default(), "delivery failed");
     }
-    shared.engine.store().record_delivery(
-        &delivery.alert_id,
-        delivery.webhook.id,
-        &attempt,
-        retry_at,
-    )?;
-    Ok(())
+    blocking(&shared, move |shared| {
+        Ok(shared.engine.store().record_delivery(
+            &delivery.alert_id,
+            delivery.webhook.id,
+            &attempt,
+            retry_at,
+        )?)
+    })
+    .await
 }
 
 /// Matches every kept, unmatched sighting against the banks as they are
 /// now: content banked after it was seen is found, alerted and tracked.
 pub(super) async fn rematch(shared: Arc<Shared>) -> Result<(), MonitorError> {
-    let worker = Arc::clone(&shared);
-    tokio::task::spawn_blocking(move || rematch_all(&worker))
-        .await
-        .map_err(|e| MonitorError::Task(e.to_string()))?
+    blocking(&shared, rematch_all).await
 }
 
 fn rematch_all(shared: &Shared) -> Result<(), MonitorError> {

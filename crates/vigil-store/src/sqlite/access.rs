@@ -41,7 +41,7 @@ impl TokenStore for SqliteStore {
     ) -> Result<ApiToken, Error> {
         let roles = validate_token(name, roles)?;
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let transaction = super::begin_write(&mut connection)?;
         let taken: bool = transaction.query_row(
             "SELECT EXISTS (SELECT 1 FROM api_token WHERE name = ?1)",
             [name],
@@ -99,7 +99,7 @@ impl TokenStore for SqliteStore {
 
     fn revoke_token(&self, name: &str, actor: &str) -> Result<bool, Error> {
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let transaction = super::begin_write(&mut connection)?;
         let revoked = transaction.execute(
             "UPDATE api_token SET revoked_at = ?1 WHERE name = ?2 AND revoked_at IS NULL",
             params![crate::unix_now(), name],

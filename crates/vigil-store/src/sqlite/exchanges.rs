@@ -53,7 +53,7 @@ impl ExchangeStore for SqliteStore {
         actor: &str,
     ) -> Result<Exchange, Error> {
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let transaction = super::begin_write(&mut connection)?;
         let bank = insert_bank(&transaction, name, 1.0, actor)?;
         transaction.execute(
             "INSERT INTO exchange (bank_id, api, config, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -90,7 +90,7 @@ impl ExchangeStore for SqliteStore {
         actor: &str,
     ) -> Result<Option<Exchange>, Error> {
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let transaction = super::begin_write(&mut connection)?;
         let Some(bank) = find_bank(&transaction, name)? else {
             return Ok(None);
         };
@@ -115,7 +115,7 @@ impl ExchangeStore for SqliteStore {
 
     fn save_exchange_status(&self, name: &BankName, status: &ExchangeStatus) -> Result<(), Error> {
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let transaction = super::begin_write(&mut connection)?;
         let current = find_exchange(&transaction, name)?
             .ok_or_else(|| Error::Invalid(format!("exchange {name} not found")))?;
         crate::validate::checkpoint_progress(&current.status, status)?;

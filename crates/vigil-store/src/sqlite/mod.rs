@@ -73,7 +73,7 @@ impl SqliteStore {
 }
 
 fn migrate(connection: &mut Connection) -> Result<(), Error> {
-    let transaction = connection.transaction()?;
+    let transaction = begin_write(connection)?;
     transaction.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);",
     )?;
@@ -98,6 +98,15 @@ fn migrate(connection: &mut Connection) -> Result<(), Error> {
     }
     transaction.commit()?;
     Ok(())
+}
+
+/// Begins a write transaction holding SQLite's write lock from the start
+/// (`BEGIN IMMEDIATE`). A deferred transaction that reads and then writes
+/// fails at once with "database is locked" if another process committed in
+/// between (WAL cannot upgrade a stale snapshot); an immediate one waits
+/// for the lock within the busy timeout instead.
+pub(super) fn begin_write(connection: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }
 
 pub(super) fn audit(
@@ -247,7 +256,7 @@ pub(super) fn insert_bank(
 impl Store for SqliteStore {
     fn create_bank(&self, name: &BankName, enabled_ratio: f64, actor: &str) -> Result<Bank, Error> {
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let transaction = begin_write(&mut connection)?;
         let bank = insert_bank(&transaction, name, enabled_ratio, actor)?;
         transaction.commit()?;
         Ok(bank)
@@ -276,7 +285,7 @@ impl Store for SqliteStore {
             crate::validate::ratio(ratio)?;
         }
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let transaction = begin_write(&mut connection)?;
         let mut bank =
             find_bank(&transaction, name)?.ok_or_else(|| Error::BankNotFound(name.to_string()))?;
         if let Some(new_name) = new_name.filter(|n| *n != name) {
@@ -316,7 +325,7 @@ impl Store for SqliteStore {
 
     fn delete_bank(&self, name: &BankName, actor: &str) -> Result<bool, Error> {
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let transaction = begin_write(&mut connection)?;
         let Some(bank) = find_bank(&transaction, name)? else {
             return Ok(false);
         };
@@ -346,7 +355,7 @@ impl Store for SqliteStore {
         actor: &str,
     ) -> Result<u64, Error> {
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let transaction = begin_write(&mut connection)?;
         let bank =
             find_bank(&transaction, bank)?.ok_or_else(|| Error::BankNotFound(bank.to_string()))?;
         let created_at = crate::unix_now();
@@ -423,7 +432,7 @@ impl Store for SqliteStore {
     ) -> Result<Option<Content>, Error> {
         crate::validate::update(update)?;
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let transaction = begin_write(&mut connection)?;
         let exists: Option<i64> = transaction
             .query_row("SELECT id FROM content WHERE id = ?1", [id], |r| r.get(0))
             .optional()?;
@@ -469,7 +478,7 @@ impl Store for SqliteStore {
 
     fn delete_content(&self, id: i64, actor: &str) -> Result<bool, Error> {
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let transaction = begin_write(&mut connection)?;
         let deleted = transaction.execute("DELETE FROM content WHERE id = ?1", [id])? > 0;
         if deleted {
             log_change(&transaction, "content_deleted", id)?;

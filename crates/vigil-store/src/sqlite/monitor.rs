@@ -169,7 +169,7 @@ impl MonitorStore for SqliteStore {
     fn add_source(&self, source: &NewSource, actor: &str) -> Result<Source, Error> {
         crate::monitor::validate_source(source)?;
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let transaction = super::begin_write(&mut connection)?;
         let inserted = transaction.execute(
             "INSERT INTO monitor_source (name, kind, location, interval_ms, ignore_robots, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO NOTHING",
@@ -216,7 +216,7 @@ impl MonitorStore for SqliteStore {
 
     fn remove_source(&self, name: &str, actor: &str) -> Result<bool, Error> {
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let transaction = super::begin_write(&mut connection)?;
         let removed = transaction.execute("DELETE FROM monitor_source WHERE name = ?1", [name])?;
         if removed > 0 {
             audit(
@@ -241,7 +241,7 @@ impl MonitorStore for SqliteStore {
 
     fn add_sightings(&self, seen: &[NewSighting]) -> Result<Vec<Sighting>, Error> {
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let transaction = super::begin_write(&mut connection)?;
         let mut ids = Vec::new();
         {
             let mut insert = transaction.prepare_cached(
@@ -283,7 +283,7 @@ impl MonitorStore for SqliteStore {
 
     fn record_fetch(&self, id: i64, record: &FetchRecord) -> Result<(), Error> {
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let transaction = super::begin_write(&mut connection)?;
         transaction.execute(
             "UPDATE sighting SET state = ?2, reason = ?3, final_url = ?4, media_kind = ?5, \
              signals = ?6, matched = ?7, resurfaced_from = ?8, host = COALESCE(?9, host), \
@@ -315,7 +315,7 @@ impl MonitorStore for SqliteStore {
         resurfaced_from: Option<i64>,
     ) -> Result<(), Error> {
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let transaction = super::begin_write(&mut connection)?;
         insert_matches(&transaction, id, matches)?;
         transaction.execute(
             "UPDATE sighting SET matched = 1, resurfaced_from = COALESCE(resurfaced_from, ?2) WHERE id = ?1",
@@ -381,7 +381,7 @@ impl MonitorStore for SqliteStore {
     fn add_webhook(&self, name: &str, url: &str, actor: &str) -> Result<Webhook, Error> {
         crate::monitor::validate_webhook(name, url)?;
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let transaction = super::begin_write(&mut connection)?;
         let inserted = transaction.execute(
             "INSERT INTO webhook (name, url, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING",
             params![name, url, unix_now() * 1000],
@@ -418,7 +418,7 @@ impl MonitorStore for SqliteStore {
 
     fn remove_webhook(&self, name: &str, actor: &str) -> Result<bool, Error> {
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let transaction = super::begin_write(&mut connection)?;
         let removed = transaction.execute("DELETE FROM webhook WHERE name = ?1", [name])?;
         if removed > 0 {
             audit(
@@ -435,7 +435,7 @@ impl MonitorStore for SqliteStore {
 
     fn add_alert(&self, alert: &NewAlert) -> Result<bool, Error> {
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let transaction = super::begin_write(&mut connection)?;
         let inserted = transaction.execute(
             "INSERT INTO alert (id, seq, sighting_id, kind, body, created_at) \
              SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5 FROM alert WHERE true \
@@ -490,7 +490,7 @@ impl MonitorStore for SqliteStore {
         retry_at: Option<i64>,
     ) -> Result<(), Error> {
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
+        let transaction = super::begin_write(&mut connection)?;
         transaction.execute(
             "INSERT INTO alert_attempt (alert_id, webhook_id, at, status, error, delivered) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

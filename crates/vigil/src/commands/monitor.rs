@@ -186,7 +186,10 @@ pub(crate) fn run(store: &StoreSettings, args: &MonitorRunArgs) -> anyhow::Resul
         .build()
         .context("cannot start the async runtime")?;
     let status = runtime.block_on(async {
-        let monitor = Monitor::new(engine, options).context("cannot set up the monitor")?;
+        // The engine's last reference must drop outside the runtime: the
+        // PostgreSQL client blocks on its own runtime when it closes.
+        let monitor =
+            Monitor::new(Arc::clone(&engine), options).context("cannot set up the monitor")?;
         eprintln!(
             "vigil: monitoring {} sources; Ctrl-C stops (the next run resumes)",
             sources.len()

@@ -9,9 +9,26 @@ use serde_json::Value;
 
 /// Runs `vigil --data-dir DATA_DIR ARGS…` to completion.
 pub fn vigil(data_dir: &Path, args: &[&str]) -> Output {
+    vigil_on(&store_args(data_dir, None), args)
+}
+
+/// The global arguments naming a store: the SQLite folder, or a PostgreSQL
+/// URL.
+pub fn store_args(data_dir: &Path, database: Option<&str>) -> Vec<String> {
+    let mut args = vec![
+        "--data-dir".to_owned(),
+        data_dir.to_string_lossy().into_owned(),
+    ];
+    if let Some(url) = database {
+        args.extend(["--database".to_owned(), url.to_owned()]);
+    }
+    args
+}
+
+/// Runs `vigil STORE_ARGS… ARGS…` to completion.
+pub fn vigil_on(store: &[String], args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .arg("--data-dir")
-        .arg(data_dir)
+        .args(store)
         .args(args)
         .output()
         .expect("vigil runs")
