@@ -122,12 +122,20 @@ fn trim_trailing(candidate: &str) -> &str {
     &candidate[..end]
 }
 
+/// Schemes of links worth recording: the web, IPFS and ZeroNet addresses.
+/// Anything else a post may carry (`javascript:`, `file:`, `mailto:`, made-up
+/// schemes) is not a place content is stored.
+pub const LINK_SCHEMES: [&str; 5] = ["http", "https", "ipfs", "ipns", "zero"];
+
 /// The canonical form of a URL: parsed (host lowercased, default port and
 /// dot segments removed by the parser), without fragment and without
-/// tracking parameters (`utm_*`, `fbclid`, …). `None` if it does not parse
-/// or has no host.
+/// tracking parameters (`utm_*`, `fbclid`, …). `None` if it does not parse,
+/// has no host, or its scheme is not one of [`LINK_SCHEMES`].
 pub fn canonical(url: &str) -> Option<Url> {
     let mut url = Url::parse(url).ok()?;
+    if !LINK_SCHEMES.contains(&url.scheme()) {
+        return None;
+    }
     url.host_str()?;
     url.set_fragment(None);
     let kept: Vec<(String, String)> = url
@@ -224,6 +232,9 @@ mod tests {
             Some("https://example.org/b".to_owned())
         );
         assert!(canonical("not a url").is_none());
+        assert!(canonical("javascript://example.org/%0aalert(1)").is_none());
+        assert!(canonical("file:///etc/passwd").is_none());
+        assert!(canonical("htuuuutp://m.test/v/9").is_none());
     }
 
     /// A URL of random labels and path segments, and one way of writing it

@@ -324,6 +324,7 @@ mod tests {
   "text": ["see ", {"type": "link", "text": "hxxp://locker[.]test/f/9"}, " or ",
            {"type": "text_link", "text": "here", "href": "http://mirror.test/v/9"}],
   "text_entities": [{"type": "plain", "text": "see "},
+           {"type": "text_link", "text": "x", "href": "javascript://x.test/%0a"},
            {"type": "link", "text": "hxxp://locker[.]test/f/9"}, {"type": "plain", "text": " or "},
            {"type": "text_link", "text": "here", "href": "http://mirror.test/v/9"}],
   "photo": "photos/photo_2@14-11-2023_22-13-20.jpg"},
