@@ -241,6 +241,8 @@ impl Ecosystem {
             .map(|(host, _, address)| (host.clone(), *address))
             .collect();
         let state = Arc::new(server::State::new(scenario, Instant::now()));
+        let mut written = HashMap::new();
+        server::write_exports(&state, &mut written);
         let mut stops = HashMap::new();
         server::spawn(self.main, Arc::clone(&state), None);
         for (host, listener, _) in self.fragile {
@@ -248,7 +250,7 @@ impl Ecosystem {
             server::spawn(listener, Arc::clone(&state), Some(stopped));
             stops.insert(host, stop);
         }
-        tokio::spawn(server::timeline(Arc::clone(&state), stops));
+        tokio::spawn(server::timeline(Arc::clone(&state), stops, written));
         Running {
             state,
             main_address: self.main_address,

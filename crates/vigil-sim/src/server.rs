@@ -224,10 +224,33 @@ fn receive_alert(state: &State, now: Duration, body: &[u8]) -> Response {
     }
 }
 
+/// Writes the channel exports whose posts changed since `written` says.
+/// Called once before the servers start (so every export exists when the
+/// first reader comes), then by the timeline.
+pub(crate) fn write_exports(state: &State, written: &mut HashMap<usize, usize>) {
+    for (index, source) in state.scenario.sources.iter().enumerate() {
+        let SourceSpec::Telegram { file, channel } = source else {
+            continue;
+        };
+        let posts = state.appeared(index);
+        if written.get(&index) == Some(&posts.len()) {
+            continue;
+        }
+        if let Err(e) = write_export(state, file, channel, &posts) {
+            eprintln!("cannot write {}: {e}", file.display());
+            continue;
+        }
+        written.insert(index, posts.len());
+    }
+}
+
 /// Rewrites channel exports as their posts appear and takes fragile hosts
 /// down on time.
-pub(crate) async fn timeline(state: Arc<State>, mut stops: HashMap<String, oneshot::Sender<()>>) {
-    let mut written: HashMap<usize, usize> = HashMap::new();
+pub(crate) async fn timeline(
+    state: Arc<State>,
+    mut stops: HashMap<String, oneshot::Sender<()>>,
+    mut written: HashMap<usize, usize>,
+) {
     loop {
         let now = state.start.elapsed();
         for (host, at) in &state.scenario.hosts_down {
@@ -237,20 +260,7 @@ pub(crate) async fn timeline(state: Arc<State>, mut stops: HashMap<String, onesh
                 let _ = stop.send(());
             }
         }
-        for (index, source) in state.scenario.sources.iter().enumerate() {
-            let SourceSpec::Telegram { file, channel } = source else {
-                continue;
-            };
-            let posts = state.appeared(index);
-            if written.get(&index) == Some(&posts.len()) {
-                continue;
-            }
-            if let Err(e) = write_export(&state, file, channel, &posts) {
-                eprintln!("cannot write {}: {e}", file.display());
-                continue;
-            }
-            written.insert(index, posts.len());
-        }
+        write_exports(&state, &mut written);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
