@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::cli_eval::EvalCommand;
 use crate::cli_monitor::{BenchMonitorArgs, MonitorCommand, ReportCommand};
 use crate::env_vars;
 
@@ -151,6 +152,10 @@ pub(crate) enum Command {
     /// Measure Vigil's speed and compare it with the reference tools.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Measure what Vigil's signals catch: recall per edit and false
+    /// positives on benign corpora.
+    #[command(subcommand)]
+    Eval(EvalCommand),
 }
 
 #[derive(Debug, Args)]

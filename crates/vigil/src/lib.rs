@@ -10,6 +10,7 @@
 //!   an internal error.
 
 mod cli;
+mod cli_eval;
 mod cli_monitor;
 mod commands;
 mod env_vars;

@@ -11,6 +11,8 @@ mod bench_support;
 mod bench_text;
 mod bench_text_corpus;
 mod bench_video;
+mod eval_images;
+mod eval_transforms;
 mod hash;
 mod hash_document;
 mod match_files;
@@ -29,6 +31,7 @@ use crate::cli::{
     BankCommand, BenchCommand, Cli, Command, LimitArgs, PdqModeArg, RoleArg, TokenCommand,
     WorkerArgs,
 };
+use crate::cli_eval::EvalCommand;
 use crate::cli_monitor::{MonitorCommand, ReportCommand};
 
 /// Runs the parsed command line.
@@ -173,6 +176,19 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             MonitorCommand::Sightings { matched } => monitor::sightings(&store, matched, stdout()),
             MonitorCommand::Alerts => monitor::alerts(&store, stdout()),
         },
+        Command::Eval(EvalCommand::Images(args)) => {
+            let settings = eval_images::EvalImagesSettings {
+                corpus: args.corpus,
+                threshold: args.threshold,
+                max_side: args.max_side.max(64),
+                limit: args.limit,
+                threads: args
+                    .threads
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+                progress: !args.no_progress,
+            };
+            eval_images::run(&settings, stdout())
+        }
         Command::Report(ReportCommand::Takedowns { json }) => {
             report::takedowns(&store, json, stdout())
         }
