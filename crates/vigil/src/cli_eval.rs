@@ -41,9 +41,8 @@ pub(crate) struct EvalImagesArgs {
     /// Evaluate only the first N images (sorted by path).
     #[arg(long)]
     pub(crate) limit: Option<usize>,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    pub(crate) threads: Option<usize>,
+    #[command(flatten)]
+    pub(crate) workers: crate::cli::WorkerArgs,
     /// No progress bar.
     #[arg(long)]
     pub(crate) no_progress: bool,

@@ -182,9 +182,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 threshold: args.threshold,
                 max_side: args.max_side.max(64),
                 limit: args.limit,
-                threads: args
-                    .threads
-                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+                threads: threads(&args.workers),
                 progress: !args.no_progress,
             };
             eval_images::run(&settings, stdout())
