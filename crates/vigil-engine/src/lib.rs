@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 mod access;
+mod defences;
 mod error;
 pub mod exchange;
 mod indexes;
@@ -40,6 +41,7 @@ use vigil_signal::{Md5, PdqHash, Sha256, VpdqMatch};
 use vigil_store::{Bank, BankName, Content, ContentUpdate, NewContent, Signals, Store};
 
 pub use access::secret_digest;
+pub use defences::{DIHEDRAL_NAMES, VariantMatch};
 pub use error::Error;
 use indexes::{EXACT_TYPES, Indexes};
 

@@ -338,6 +338,11 @@ pub(crate) struct MatchArgs {
     /// found; heavy edits lower the share.
     #[arg(long, default_value_t = vigil_signal::text::DEFAULT_CONTAINMENT, value_name = "SHARE")]
     pub(crate) text_containment: f64,
+    /// Photos: also look up the PDQ of each rotation and mirror, to catch
+    /// copies turned by 90/180/270° or flipped; such matches name the
+    /// `variant` (rot90, flipy, …). Eight probes instead of one.
+    #[arg(long)]
+    pub(crate) dihedral: bool,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
 }

@@ -411,3 +411,71 @@ fn a_banked_arabic_statement_is_found_edited_and_inside_a_page() {
     );
     assert_eq!(json_lines(&strict)[0]["matches"][0]["containment"], 1.0);
 }
+
+#[test]
+fn rotated_and_mirrored_copies_are_found_with_dihedral_lookup() {
+    let data = tempfile::tempdir().unwrap();
+    let dih = vigil_testkit::pdq_vectors().join("reg-test-input/dih");
+    assert!(
+        vigil(data.path(), &["bank", "create", "BRIDGE"])
+            .status
+            .success()
+    );
+    let original = dih.join("bridge-1-original.jpg");
+    let added = json_lines(&vigil(
+        data.path(),
+        &["bank", "add", "BRIDGE", original.to_str().unwrap()],
+    ));
+    let content_id = added[0]["id"].as_i64().unwrap();
+    let copies: Vec<String> = [
+        "bridge-2-rotate-90.jpg",
+        "bridge-3-rotate-180.jpg",
+        "bridge-4-rotate-270.jpg",
+        "bridge-5-flipx.jpg",
+        "bridge-6-flipy.jpg",
+        "bridge-7-flip-plus-1.jpg",
+        "bridge-8-flip-minus-1.jpg",
+    ]
+    .iter()
+    .map(|name| dih.join(name).to_string_lossy().into_owned())
+    .collect();
+    let args = |dihedral: bool| {
+        let mut args = vec!["match"];
+        if dihedral {
+            args.push("--dihedral");
+        }
+        args.extend(copies.iter().map(String::as_str));
+        args
+    };
+    // Plain PDQ is not rotation-invariant: none of them is found.
+    for line in json_lines(&vigil(data.path(), &args(false))) {
+        assert_eq!(line["matches"].as_array().unwrap().len(), 0, "{line}");
+    }
+    let mut variants = Vec::new();
+    for line in json_lines(&vigil(data.path(), &args(true))) {
+        let matches = line["matches"].as_array().unwrap();
+        assert_eq!(matches.len(), 1, "{line}");
+        assert_eq!(matches[0]["content_id"].as_i64(), Some(content_id));
+        assert_eq!(matches[0]["signal_type"], "pdq");
+        assert!(matches[0]["distance"].as_u64().unwrap() <= 31, "{line}");
+        variants.push(matches[0]["variant"].as_str().unwrap().to_owned());
+    }
+    variants.sort();
+    variants.dedup();
+    assert_eq!(
+        variants.len(),
+        7,
+        "each copy needs its own variant: {variants:?}"
+    );
+    // The original itself is a plain match, not a variant one.
+    let itself = json_lines(&vigil(
+        data.path(),
+        &["match", "--dihedral", original.to_str().unwrap()],
+    ));
+    let matches = itself[0]["matches"].as_array().unwrap();
+    assert!(
+        matches.iter().all(|m| m.get("variant").is_none()),
+        "{matches:?}"
+    );
+    assert!(!matches.is_empty());
+}

@@ -399,6 +399,8 @@ pub(crate) struct FileSignals {
     pub(crate) signals: vigil_store::Signals,
     /// A photo's PDQ quality.
     pub(crate) pdq_quality: Option<u8>,
+    /// A photo's eight rotation/flip PDQ hashes, when asked for.
+    pub(crate) dihedral: Option<vigil_signal::Dihedral>,
     /// Items inside the file banked and looked up on their own: a PDF's
     /// embedded images.
     pub(crate) parts: Vec<FilePart>,
@@ -439,6 +441,7 @@ fn file_signals(path: &Path, options: &HashOptions) -> Result<FileSignals, Strin
             media: "photo",
             signals: vigil_engine::signals_of(&media).map_err(|e| e.to_string())?,
             pdq_quality: Some(media.pdq.quality),
+            dihedral: media.dihedral,
             parts: Vec::new(),
         }),
         Err(HashFailure {
@@ -460,6 +463,7 @@ fn file_signals(path: &Path, options: &HashOptions) -> Result<FileSignals, Strin
                 signals: vigil_engine::video_signals(&video, &digests)
                     .map_err(|e| e.to_string())?,
                 pdq_quality: None,
+                dihedral: None,
                 parts: Vec::new(),
             })
         }

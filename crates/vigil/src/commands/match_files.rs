@@ -63,6 +63,26 @@ pub(crate) fn run(
             .into_iter()
             .map(|m| json!(m))
             .collect();
+        // With --dihedral, rotations and mirrors of a photo are looked up
+        // too; contents already found as they are keep that match.
+        if let (Some(dihedral), Some(quality)) = (&hashed.dihedral, hashed.pdq_quality)
+            && quality >= vigil_signal::PdqHash::MIN_TRUSTED_QUALITY
+        {
+            let found_plain: Vec<i64> = matches
+                .iter()
+                .filter_map(|m| m["content_id"].as_i64())
+                .collect();
+            for variant in engine.lookup_dihedral(dihedral, &lookup)? {
+                if variant.variant == "orig" || found_plain.contains(&variant.found.content_id) {
+                    continue;
+                }
+                for found in engine.with_labels(vec![variant.found])? {
+                    let mut found = json!(found);
+                    found["variant"] = json!(variant.variant);
+                    matches.push(found);
+                }
+            }
+        }
         // A PDF's embedded images are looked up too; their matches name them.
         for part in &hashed.parts {
             for found in engine.with_labels(engine.lookup_all(&part.signals, &lookup)?)? {

@@ -101,6 +101,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 banks: args.banks,
                 options: HashOptions {
                     limits: limits(&args.limits),
+                    dihedral: args.dihedral,
                     ..HashOptions::default()
                 },
                 paths: args.paths,
