@@ -52,6 +52,37 @@ fn eval_images_reports_recall_per_edit_and_false_positives_over_pairs() {
     assert_eq!(recall("greyscale"), 1.0);
     assert_eq!(recall("resize_x0.5"), 1.0);
     assert_eq!(recall("rotate_90"), 0.0);
+    // The dihedral defence brings rotations and mirrors much nearer the
+    // original (not always within 31: the eight hashes come from one DCT of
+    // the unrotated downsample, which is inexact for small images — these
+    // are 256 px).
+    let transform = |name: &str| {
+        report["transforms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["transform"] == name)
+            .unwrap()
+            .clone()
+    };
+    for name in ["rotate_90", "rotate_180", "rotate_270", "mirror"] {
+        let line = transform(name);
+        assert!(line["distance_p50"].as_u64().unwrap() > 90, "{line}");
+        assert!(
+            line["dihedral_distance_p50"].as_u64().unwrap() * 2
+                <= line["distance_p50"].as_u64().unwrap(),
+            "{line}"
+        );
+        assert!(
+            line["recall_dihedral"].as_f64() >= line["recall"].as_f64(),
+            "{line}"
+        );
+    }
+    assert_eq!(transform("jpeg_q90")["recall_dihedral"], 1.0);
+    assert!(
+        report["dihedral"]["false_pairs"].as_u64().unwrap()
+            >= report["false_pairs"].as_u64().unwrap()
+    );
     assert_eq!(report["transforms"].as_array().unwrap().len(), 41);
     let sweep = report["sweep"].as_array().unwrap();
     assert!(sweep.windows(2).all(|w| {

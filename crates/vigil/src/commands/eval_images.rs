@@ -31,10 +31,14 @@ pub(crate) struct EvalImagesSettings {
 /// Thresholds of the sweep.
 const SWEEP: [u32; 13] = [0, 8, 16, 20, 24, 28, 31, 32, 36, 40, 48, 56, 64];
 
-/// One corpus image: its PDQ and the PDQ of each transformed copy.
+/// One corpus image: its PDQ (and its eight dihedral variants), and for
+/// each transformed copy the distance to the original's PDQ, plainly and
+/// with the dihedral defence (nearest of the copy's eight variants).
 struct Measured {
     original: PdqHash,
-    copies: Vec<PdqHash>,
+    variants: [PdqHash; 8],
+    plain: Vec<u32>,
+    dihedral: Vec<u32>,
 }
 
 pub(crate) fn run(
@@ -130,24 +134,40 @@ fn measure(path: &Path, max_side: u32, seed: u64) -> Option<Measured> {
         image
     };
     let hasher = PdqHasher::new(PdqMode::FullResolution);
+    // One DCT gives the plain hash (the first variant) and all eight.
     let hash = |image: &RgbImage| {
         let (w, h) = image.dimensions();
         vigil_signal::RgbImage::new(w, h, image.as_raw())
             .ok()
-            .map(|rgb| hasher.hash(&rgb))
+            .map(|rgb| hasher.hash_dihedral(&rgb))
     };
-    let original = hash(&image)?;
-    if original.quality < PdqHash::MIN_TRUSTED_QUALITY {
+    let (original, quality) = hash(&image)?;
+    if quality < PdqHash::MIN_TRUSTED_QUALITY {
         return None;
     }
-    let copies = ALL
-        .iter()
-        .map(|transform| hash(&transform.apply(&image, seed)).map_or(PdqHash::ZERO, |pdq| pdq.hash))
-        .collect();
+    let original = original.to_array();
+    let (mut plain, mut dihedral) = (Vec::new(), Vec::new());
+    for transform in ALL {
+        let copy =
+            hash(&transform.apply(&image, seed)).map_or([PdqHash::ZERO; 8], |(d, _)| d.to_array());
+        plain.push(copy[0].distance(&original[0]));
+        dihedral.push(nearest(&copy, &original[0]));
+    }
     Some(Measured {
-        original: original.hash,
-        copies,
+        original: original[0],
+        variants: original,
+        plain,
+        dihedral,
     })
+}
+
+/// The distance from `target` to the nearest of `variants`.
+fn nearest(variants: &[PdqHash; 8], target: &PdqHash) -> u32 {
+    variants
+        .iter()
+        .map(|v| v.distance(target))
+        .min()
+        .unwrap_or(256)
 }
 
 fn report(
@@ -162,17 +182,14 @@ fn report(
         .map(|(t, transform)| transform_line(measured, t, *transform, threshold))
         .collect();
     let pair_distances = pair_distances(measured);
+    let pair_dihedral = pair_distances_dihedral(measured);
     let pairs = pair_distances.len() as f64;
     let sweep: Vec<Value> = SWEEP
         .iter()
         .map(|&t| {
             let (found, total) = measured.iter().fold((0usize, 0usize), |(f, n), m| {
-                let near = m
-                    .copies
-                    .iter()
-                    .filter(|c| c.distance(&m.original) <= t)
-                    .count();
-                (f + near, n + m.copies.len())
+                let near = m.plain.iter().filter(|d| **d <= t).count();
+                (f + near, n + m.plain.len())
             });
             let false_pairs = pair_distances.iter().filter(|d| **d <= t).count();
             json!({
@@ -184,6 +201,7 @@ fn report(
         })
         .collect();
     let false_pairs = pair_distances.iter().filter(|d| **d <= threshold).count();
+    let false_pairs_dihedral = pair_dihedral.iter().filter(|d| **d <= threshold).count();
     json!({
         "images": measured.len(),
         "skipped_images": skipped,
@@ -193,16 +211,24 @@ fn report(
         "false_pairs": false_pairs,
         "false_positive_rate": false_pairs as f64 / pairs.max(1.0),
         "closest_distinct_pair": pair_distances.iter().min(),
+        "dihedral": {
+            "false_pairs": false_pairs_dihedral,
+            "false_positive_rate": false_pairs_dihedral as f64 / pairs.max(1.0),
+        },
         "sweep": sweep,
         "elapsed_s": elapsed.as_secs_f64(),
     })
 }
 
 fn transform_line(measured: &[Measured], t: usize, transform: Transform, threshold: u32) -> Value {
-    let mut distances: Vec<u32> = measured
+    let with_dihedral = measured
         .iter()
-        .map(|m| m.copies[t].distance(&m.original))
-        .collect();
+        .filter(|m| m.dihedral[t] <= threshold)
+        .count();
+    let mut nearest: Vec<u32> = measured.iter().map(|m| m.dihedral[t]).collect();
+    nearest.sort_unstable();
+    let dihedral_p50 = nearest.get(nearest.len().saturating_sub(1) / 2).copied();
+    let mut distances: Vec<u32> = measured.iter().map(|m| m.plain[t]).collect();
     distances.sort_unstable();
     let at = |q: f64| {
         distances
@@ -216,6 +242,8 @@ fn transform_line(measured: &[Measured], t: usize, transform: Transform, thresho
         "distance_p50": at(0.5),
         "distance_p90": at(0.9),
         "distance_max": distances.last(),
+        "recall_dihedral": with_dihedral as f64 / measured.len().max(1) as f64,
+        "dihedral_distance_p50": dihedral_p50,
     })
 }
 
@@ -230,30 +258,49 @@ fn pair_distances(measured: &[Measured]) -> Vec<u32> {
     distances
 }
 
+/// The same with the dihedral defence: a query's eight variants against the
+/// other image's banked PDQ, both ways round (either could be the query).
+fn pair_distances_dihedral(measured: &[Measured]) -> Vec<u32> {
+    let mut distances = Vec::with_capacity(measured.len() * measured.len().saturating_sub(1) / 2);
+    for (i, a) in measured.iter().enumerate() {
+        for b in &measured[i + 1..] {
+            distances
+                .push(nearest(&a.variants, &b.original).min(nearest(&b.variants, &a.original)));
+        }
+    }
+    distances
+}
+
 fn print_table(report: &Value, threshold: u32) {
     eprintln!(
-        "{:<24} {:>8} {:>6} {:>6} {:>6}",
+        "{:<24} {:>8} {:>6} {:>6} {:>6} {:>9}",
         format!("transform (d ≤ {threshold})"),
         "recall",
         "p50",
         "p90",
-        "max"
+        "max",
+        "dihedral"
     );
     for line in report["transforms"].as_array().into_iter().flatten() {
         eprintln!(
-            "{:<24} {:>8.3} {:>6} {:>6} {:>6}",
+            "{:<24} {:>8.3} {:>6} {:>6} {:>6} {:>9.3}",
             line["transform"].as_str().unwrap_or_default(),
             line["recall"].as_f64().unwrap_or_default(),
             line["distance_p50"].to_string(),
             line["distance_p90"].to_string(),
-            line["distance_max"].to_string()
+            line["distance_max"].to_string(),
+            line["recall_dihedral"].as_f64().unwrap_or_default()
         );
     }
     eprintln!(
-        "false positives: {} of {} distinct pairs (rate {:.2e}); {} images, {:.0} s",
+        "false positives: {} of {} distinct pairs (rate {:.2e}; with dihedral lookup {} pairs, {:.2e}); {} images, {:.0} s",
         report["false_pairs"],
         report["distinct_pairs"],
         report["false_positive_rate"].as_f64().unwrap_or_default(),
+        report["dihedral"]["false_pairs"],
+        report["dihedral"]["false_positive_rate"]
+            .as_f64()
+            .unwrap_or_default(),
         report["images"],
         report["elapsed_s"].as_f64().unwrap_or_default()
     );
