@@ -44,6 +44,7 @@ pub use access::secret_digest;
 pub use defences::{DIHEDRAL_NAMES, VariantMatch};
 pub use error::Error;
 use indexes::{EXACT_TYPES, Indexes};
+pub use video::{UNTRUSTED_VIDEO_LIMITS, video_bytes_signals};
 
 /// How a lookup filters its hits.
 #[derive(Debug, Clone, Default)]

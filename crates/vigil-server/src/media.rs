@@ -2,11 +2,11 @@
 //! URL (fetched under the server's URL policy), and its hashing: photos in
 //! memory, videos through a private temporary file that FFmpeg reads (one
 //! frame hash per second, the reference binding's default, within
-//! [`VIDEO_LIMITS`]).
+//! `vigil_engine::UNTRUSTED_VIDEO_LIMITS`).
 
 use axum::extract::Multipart;
 use serde_json::{Map, Value, json};
-use vigil_media::{HashOptions, VideoLimits, VideoOptions};
+use vigil_media::HashOptions;
 use vigil_store::Signals;
 
 use crate::{ApiError, AppState};
@@ -16,14 +16,6 @@ pub(crate) const CONTENT_TYPES: [&str; 4] = ["photo", "video", "text", "pdf"];
 
 /// Signal types `/h/hash` can produce, for its `types` filter.
 const HASHED_TYPES: [&str; 6] = ["pdq", "vpdq", "video_md5", "md5", "sha256", "text"];
-
-/// Bounds on hashing one uploaded or fetched video.
-const VIDEO_LIMITS: VideoLimits = VideoLimits {
-    max_side: 8192,
-    max_duration_seconds: 4.0 * 3600.0,
-    max_frames: 4 * 3600 * 60,
-    max_wall_time: std::time::Duration::from_secs(300),
-};
 
 /// Media to hash: its bytes and content type (`photo` or `video`).
 pub(crate) struct Media {
@@ -151,33 +143,20 @@ fn hash_document(bytes: &[u8], content_type: &str) -> Result<Signals, ApiError> 
 }
 
 fn hash_video(bytes: &[u8]) -> Result<Signals, ApiError> {
-    let cannot =
-        |e: &dyn std::fmt::Display| ApiError::bad_request(format!("cannot hash the video: {e}"));
-    let mut file = tempfile::NamedTempFile::new().map_err(|e| {
-        tracing::error!(error = %e, "no temporary file for a video");
-        ApiError::internal()
-    })?;
-    std::io::Write::write_all(&mut file, bytes).map_err(|e| {
-        tracing::error!(error = %e, "cannot write a video to a temporary file");
-        ApiError::internal()
-    })?;
-    let options = VideoOptions {
-        seconds_per_hash: 1.0,
-        downscale: None,
-        limits: VIDEO_LIMITS,
-    };
-    let video = vigil_media::hash_video_file(file.path(), &options).map_err(|e| match e {
-        vigil_media::Error::VideoTool { .. } => {
+    vigil_engine::video_bytes_signals(bytes).map_err(|e| match e {
+        vigil_engine::Error::Media(vigil_media::Error::VideoTool { .. }) => {
             tracing::error!(error = %e, "FFmpeg is missing");
             ApiError::new(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,
                 "Service misconfigured, see logs for details",
             )
         }
-        other => cannot(&other),
-    })?;
-    vigil_engine::video_signals(&video, &vigil_signal::ExactDigests::of(bytes))
-        .map_err(ApiError::from)
+        vigil_engine::Error::Io(io) => {
+            tracing::error!(error = %io, "cannot write a video to a temporary file");
+            ApiError::internal()
+        }
+        other => ApiError::bad_request(format!("cannot hash the video: {other}")),
+    })
 }
 
 /// The signal types a `types=pdq,md5` parameter selects (`None`: every

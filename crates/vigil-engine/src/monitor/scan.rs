@@ -4,19 +4,11 @@
 
 use scraper::{Html, Selector};
 use url::Url;
-use vigil_media::{HashOptions, MediaKind, Sniffed, VideoLimits, VideoOptions};
+use vigil_media::{HashOptions, MediaKind, Sniffed};
 use vigil_store::Signals;
 
 use super::liveness::is_removal_notice;
 use super::outlinks::canonical;
-
-/// Video limits for fetched files: as the server's, a frame hash a second.
-const VIDEO_LIMITS: VideoLimits = VideoLimits {
-    max_side: 8192,
-    max_duration_seconds: 4.0 * 3600.0,
-    max_frames: 4 * 3600 * 60,
-    max_wall_time: std::time::Duration::from_secs(300),
-};
 
 /// File endings of media worth following from a page's plain links.
 const MEDIA_ENDINGS: [&str; 14] = [
@@ -56,7 +48,9 @@ pub fn scan_bytes(
             let hashed = vigil_media::hash_media(bytes, options)?;
             Ok(plain("photo", crate::signals_of(&hashed)?))
         }
-        Sniffed::Other(MediaKind::Video, _) => Ok(plain("video", hash_video(bytes)?)),
+        Sniffed::Other(MediaKind::Video, _) => {
+            Ok(plain("video", crate::video_bytes_signals(bytes)?))
+        }
         Sniffed::Other(MediaKind::Pdf, _) => {
             let document = vigil_media::hash_document(bytes, options)?;
             Ok(plain("pdf", crate::document_signals(&document)?))
@@ -80,18 +74,6 @@ pub fn scan_bytes(
             "the content is in no format Vigil reads".to_owned(),
         )),
     }
-}
-
-fn hash_video(bytes: &[u8]) -> Result<Signals, crate::Error> {
-    let mut file = tempfile::NamedTempFile::new()?;
-    std::io::Write::write_all(&mut file, bytes)?;
-    let options = VideoOptions {
-        seconds_per_hash: 1.0,
-        downscale: None,
-        limits: VIDEO_LIMITS,
-    };
-    let video = vigil_media::hash_video_file(file.path(), &options)?;
-    crate::video_signals(&video, &vigil_signal::ExactDigests::of(bytes))
 }
 
 /// Media a page shows (`img`, `video`, `audio`, `source`, `embed`) or
