@@ -1,64 +1,102 @@
 //! Query-side defences: lookups that catch copies an adversary edited in
-//! ways the signal itself does not survive. Each is opt-in per lookup and
-//! measured by `vigil eval images` (recall gained, false positives and time
-//! paid).
+//! ways PDQ itself does not survive — rotated or mirrored, framed by
+//! borders or letterbox bars, cropped, or with a logo or caption over a
+//! corner. `vigil_media::query_variants` hashes the query's variants and
+//! `vigil_media::bank_variants` the bank's (stored as the `pdq_variants`
+//! signal); this module finds the candidates through the indexes and lets
+//! `vigil_media::nearest_pairing` judge each, so a lookup and
+//! `vigil eval images` apply one rule.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::PoisonError;
 
 use vigil_index::Code256;
-use vigil_signal::{Dihedral, PdqHash};
+use vigil_media::{PairedMatch, Pairing, Variant, VariantHash, nearest_pairing};
+use vigil_signal::PdqHash;
 
+use crate::indexes::VARIANT_BITS;
 use crate::{Engine, Error, LookupOptions, Match};
 
-/// Names of the dihedral variants, in [`Dihedral::to_array`] order, as
-/// they appear in matches (`"variant": "rot90"`).
-pub const DIHEDRAL_NAMES: [&str; 8] = [
-    "orig", "rot90", "rot180", "rot270", "flipx", "flipy", "flipp", "flipm",
-];
-
-/// A match found through a variant of the query.
+/// A match found through the defences.
 #[derive(Debug, Clone, PartialEq)]
-pub struct VariantMatch {
-    /// The match (its distance is the variant's).
+pub struct DefendedMatch {
+    /// The match (its distance is the pair's).
     pub found: Match,
-    /// Which variant matched, from [`DIHEDRAL_NAMES`].
-    pub variant: &'static str,
+    /// The query's variant that matched: `orig`, `rot90`, `trimmed`,
+    /// `br60`, …
+    pub query_variant: String,
+    /// The banked variant it matched: `orig` for the banked PDQ itself,
+    /// else a crop (`c80`, `tl90`, …), `trimmed` or a corner region.
+    pub banked_variant: String,
 }
 
 impl Engine {
-    /// Dihedral lookup: the PDQ of each rotation and mirror of the query
-    /// (all eight come from one DCT, see `PdqHasher::hash_dihedral`) is
-    /// looked up, and each content keeps its nearest variant. Catches copies
-    /// rotated by 90°, 180° or 270° or mirrored, which plain PDQ misses
-    /// entirely; costs eight index probes instead of one.
-    pub fn lookup_dihedral(
+    /// Defended PDQ lookup: `query` holds the query's variants from
+    /// `vigil_media::query_variants` (its plain hash, `orig`, first). Each
+    /// whole-image variant is looked up against banked PDQ hashes and the
+    /// banks' crops and trimmed copies; corner regions against the same
+    /// regions of banked images, at least two of which must agree. Each
+    /// content keeps its nearest qualifying pair; plain matches come out
+    /// as `orig`/`orig`. Costs one or two index probes per variant.
+    pub fn lookup_defended(
         &self,
-        dihedral: &Dihedral,
+        query: &[VariantHash],
         options: &LookupOptions,
-    ) -> Result<Vec<VariantMatch>, Error> {
+    ) -> Result<Vec<DefendedMatch>, Error> {
         let radius = options
             .max_distance
             .unwrap_or(PdqHash::DEFAULT_MATCH_DISTANCE);
-        let mut nearest: std::collections::BTreeMap<i64, (u32, usize)> =
-            std::collections::BTreeMap::new();
-        for (variant, hash) in dihedral.to_array().iter().enumerate() {
-            for hit in self.indexes.pdq.search(&Code256::from(*hash), radius) {
-                let entry = nearest
-                    .entry(hit.id as i64)
-                    .or_insert((hit.distance, variant));
-                if hit.distance < entry.0 {
-                    *entry = (hit.distance, variant);
-                }
+        let mut candidates = BTreeSet::new();
+        for variant in query {
+            let code = Code256::from(variant.pdq.hash);
+            if variant.variant.pairing() == Pairing::Whole {
+                candidates.extend(
+                    self.indexes
+                        .pdq
+                        .search(&code, radius)
+                        .into_iter()
+                        .map(|hit| hit.id as i64),
+                );
             }
+            candidates.extend(
+                self.indexes
+                    .pdq_variants
+                    .search(&code, radius)
+                    .into_iter()
+                    .map(|hit| (hit.id >> VARIANT_BITS) as i64),
+            );
         }
-        let hits = nearest
+        let judged: HashMap<i64, PairedMatch> = {
+            let entries = self
+                .indexes
+                .entries
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            candidates
+                .into_iter()
+                .filter_map(|id| {
+                    let entry = entries.get(&id)?;
+                    let plain = entry.pdq.map(PdqHash::from);
+                    let banked = entry.variants.as_deref().unwrap_or_default();
+                    nearest_pairing(query, plain.as_ref(), banked, radius).map(|m| (id, m))
+                })
+                .collect()
+        };
+        let hits = judged
             .iter()
-            .map(|(id, (distance, _))| (*id, *distance, None))
+            .map(|(id, m)| (*id, m.distance, None))
             .collect();
-        let mut matches: Vec<VariantMatch> = self
+        let mut matches: Vec<DefendedMatch> = self
             .filter_hits("pdq", hits, options)
             .into_iter()
-            .map(|found| VariantMatch {
-                variant: DIHEDRAL_NAMES[nearest.get(&found.content_id).map_or(0, |n| n.1)],
-                found,
+            .map(|found| {
+                let pair = judged.get(&found.content_id);
+                let name = |v: Option<Variant>| v.unwrap_or(Variant::Original).name();
+                DefendedMatch {
+                    query_variant: name(pair.map(|p| p.query)),
+                    banked_variant: name(pair.map(|p| p.banked)),
+                    found,
+                }
             })
             .collect();
         matches.sort_by_key(|m| (m.found.distance, m.found.content_id));

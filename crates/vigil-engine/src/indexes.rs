@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use vigil_index::{Code256, ExactIndex, HammingIndex, SharedHammingIndex, SignalIndex, TextIndex};
+use vigil_media::VariantHash;
 use vigil_signal::text::{BANK_SAMPLE, TextSketch};
 use vigil_signal::{PdqHash, vpdq};
 use vigil_store::{Bank, ChangeKind, Content, Signals, Store};
@@ -23,13 +24,20 @@ pub(crate) const EXACT_TYPES: [&str; 3] = ["md5", "sha256", "video_md5"];
 /// the frame's position among the content's unique hashes below.
 pub(crate) const FRAME_BITS: u32 = 24;
 
+/// Variant ids in the variant index: the content id above this many bits,
+/// the variant's position among the content's banked variants below.
+pub(crate) const VARIANT_BITS: u32 = 8;
+
 /// What the engine remembers of one indexed content.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub(crate) bank_id: i64,
     pub(crate) disable_until_ts: i64,
-    pdq: Option<Code256>,
+    pub(crate) pdq: Option<Code256>,
     exact: Vec<(usize, String)>,
+    /// An image's banked variants for the lookup defences (crops, trimmed),
+    /// for the variant index and for judging a defended lookup.
+    pub(crate) variants: Option<Arc<[VariantHash]>>,
     /// A video's unique frame hashes of usable quality, for the frame index
     /// and for computing how much of the video a query covers.
     pub(crate) vpdq: Option<Arc<[PdqHash]>>,
@@ -52,14 +60,32 @@ impl Entry {
                 unique.truncate(1 << FRAME_BITS);
                 Arc::from(unique)
             });
+        let variants = signals
+            .get("pdq_variants")
+            .and_then(VariantHash::parse_list)
+            .map(|mut list| {
+                list.truncate(1 << VARIANT_BITS);
+                Arc::from(list)
+            });
         Self {
             bank_id,
             disable_until_ts,
             pdq: signals.pdq().map(Code256::from),
             exact,
+            variants,
             vpdq,
             has_text: signals.get("text").is_some(),
         }
+    }
+
+    /// The variant-index entries of an image content.
+    fn variant_codes(&self, content_id: i64) -> impl Iterator<Item = (u64, Code256)> + '_ {
+        self.variants.iter().flat_map(move |variants| {
+            variants
+                .iter()
+                .enumerate()
+                .map(move |(k, v)| (variant_id(content_id, k), Code256::from(v.pdq.hash)))
+        })
     }
 
     /// The frame-index entries of a video content.
@@ -87,8 +113,16 @@ pub(crate) fn frame_id(content_id: i64, i: usize) -> u64 {
     ((content_id as u64) << FRAME_BITS) | i as u64
 }
 
+/// The variant index id of a content's `k`-th banked variant.
+pub(crate) fn variant_id(content_id: i64, k: usize) -> u64 {
+    ((content_id as u64) << VARIANT_BITS) | k as u64
+}
+
 pub(crate) struct Indexes {
     pub(crate) pdq: SharedHammingIndex,
+    /// Every banked image variant (see `vigil_media::bank_variants`), by
+    /// [`variant_id`].
+    pub(crate) pdq_variants: SharedHammingIndex,
     /// Every usable frame hash of every video, by [`frame_id`].
     pub(crate) vpdq_frames: SharedHammingIndex,
     /// Contents with a vPDQ signal.
@@ -115,6 +149,7 @@ impl Indexes {
         let mut entries = HashMap::new();
         let mut pdq = Vec::new();
         let mut frames = Vec::new();
+        let mut variants = Vec::new();
         let mut texts = Vec::new();
         let exact: [ExactIndex<String>; 3] = Default::default();
         let mut after = 0;
@@ -131,6 +166,7 @@ impl Indexes {
                     exact[*i].insert(content.id as u64, value);
                 }
                 frames.extend(entry.frames(content.id));
+                variants.extend(entry.variant_codes(content.id));
                 if let Some(sketch) = bank_sketch(&content.signals) {
                     texts.push((content.id as u64, sketch));
                 }
@@ -139,6 +175,7 @@ impl Indexes {
         }
         let indexes = Self {
             pdq: SharedHammingIndex::new(HammingIndex::build(pdq)),
+            pdq_variants: SharedHammingIndex::new(HammingIndex::build(variants)),
             vpdq_frames: SharedHammingIndex::new(HammingIndex::build(frames)),
             videos: AtomicUsize::new(entries.values().filter(|e| e.vpdq.is_some()).count()),
             exact,
@@ -211,6 +248,9 @@ impl Indexes {
         for (id, code) in entry.frames(content.id) {
             self.vpdq_frames.insert(id, code);
         }
+        for (id, code) in entry.variant_codes(content.id) {
+            self.pdq_variants.insert(id, code);
+        }
         if entry.vpdq.is_some() {
             self.videos.fetch_add(1, Ordering::Relaxed);
         }
@@ -241,6 +281,9 @@ impl Indexes {
         }
         for (id, code) in entry.frames(content_id) {
             self.vpdq_frames.remove(id, &code);
+        }
+        for (id, code) in entry.variant_codes(content_id) {
+            self.pdq_variants.remove(id, &code);
         }
         if entry.vpdq.is_some() {
             self.videos.fetch_sub(1, Ordering::Relaxed);

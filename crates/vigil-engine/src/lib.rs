@@ -41,7 +41,7 @@ use vigil_signal::{Md5, PdqHash, Sha256, VpdqMatch};
 use vigil_store::{Bank, BankName, Content, ContentUpdate, NewContent, Signals, Store};
 
 pub use access::secret_digest;
-pub use defences::{DIHEDRAL_NAMES, VariantMatch};
+pub use defences::DefendedMatch;
 pub use error::Error;
 use indexes::{EXACT_TYPES, Indexes};
 pub use video::{UNTRUSTED_VIDEO_LIMITS, video_bytes_signals};
@@ -211,7 +211,8 @@ impl Engine {
         Follower { stop, thread }
     }
 
-    /// Entries per signal type's index: `pdq` and the exact types.
+    /// Entries per signal type's index: `pdq`, the exact types, the banked
+    /// image variants of the defences, and the number of videos.
     pub fn index_sizes(&self) -> Vec<(&'static str, usize)> {
         let mut sizes = vec![("pdq", self.indexes.pdq.len())];
         sizes.extend(
@@ -220,6 +221,7 @@ impl Engine {
                 .zip(&self.indexes.exact)
                 .map(|(t, index)| (*t, index.len())),
         );
+        sizes.push(("pdq_variants", self.indexes.pdq_variants.len()));
         sizes.push((
             "vpdq",
             self.indexes
@@ -490,11 +492,16 @@ impl Engine {
 
 /// The signals of hashed media: MD5 and SHA-256 always, PDQ when its quality
 /// is at least [`PdqHash::MIN_TRUSTED_QUALITY`] (below that its bits are
-/// noise, and HMA returns no PDQ either).
+/// noise, and HMA returns no PDQ either), and with it the variants banked
+/// for the lookup defences (`pdq_variants`) when they were hashed.
 pub fn signals_of(media: &MediaSignals) -> Result<Signals, Error> {
     let mut signals = Signals::default();
     if media.pdq.quality >= PdqHash::MIN_TRUSTED_QUALITY {
         signals.insert("pdq", &media.pdq.hash.to_string())?;
+        if !media.bank_variants.is_empty() {
+            let variants = vigil_media::VariantHash::format_list(&media.bank_variants);
+            signals.insert("pdq_variants", &variants)?;
+        }
     }
     signals.insert("md5", &media.exact.md5.to_string())?;
     signals.insert("sha256", &media.exact.sha256.to_string())?;

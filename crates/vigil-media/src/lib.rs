@@ -48,6 +48,7 @@ mod pdf;
 mod signals;
 mod sniff;
 mod text;
+mod variants;
 mod video;
 
 pub use decode::{DecodedImage, Limits, decode_image};
@@ -60,4 +61,8 @@ pub use pdf::{MIN_IMAGE_SIDE, PdfContent, PdfImage, PdfLimits, read_pdf, reading
 pub use signals::{HashOptions, ImageInfo, MediaSignals, hash_ingested, hash_media};
 pub use sniff::{Format, MediaKind, Sniffed, sniff};
 pub use text::{decode_text, html_visible_text};
+pub use variants::{
+    Corner, Defences, OVERLAY_CORNERS_NEEDED, OVERLAY_KEEP, PairedMatch, Pairing, UnknownDefence,
+    Variant, VariantHash, bank_variants, nearest_pairing, query_variants, symmetries, trimmed,
+};
 pub use video::{VideoHash, VideoInfo, VideoLimits, VideoOptions, hash_video_file};

@@ -2,15 +2,25 @@
 
 use vigil_signal::{Dihedral, ExactDigests, Pdq, PdqHasher, PdqMode};
 
-use crate::{Error, Format, Ingested, Limits, PdfLimits, decode_image};
+use crate::{
+    Defences, Error, Format, Ingested, Limits, PdfLimits, VariantHash, bank_variants, decode_image,
+    query_variants,
+};
 
 /// What to compute for each item.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HashOptions {
     /// Which PDQ reference to reproduce.
     pub pdq_mode: PdqMode,
-    /// Also compute the eight rotation/flip PDQ hashes.
+    /// Also compute the eight rotation/flip PDQ hashes (from one DCT, as
+    /// Meta's reference prints them).
     pub dihedral: bool,
+    /// Also hash the query variants of these lookup defences (see
+    /// [`query_variants`](crate::query_variants)).
+    pub defences: Defences,
+    /// Also hash the variants a bank keeps for the defences (see
+    /// [`bank_variants`](crate::bank_variants)).
+    pub bank_variants: bool,
     /// Decoding limits.
     pub limits: Limits,
     /// Limits for PDFs.
@@ -31,7 +41,7 @@ pub struct ImageInfo {
 }
 
 /// The signals of one photo.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct MediaSignals {
     /// What was decoded.
     pub image: ImageInfo,
@@ -41,6 +51,11 @@ pub struct MediaSignals {
     pub pdq: Pdq,
     /// The eight dihedral hashes, when asked for.
     pub dihedral: Option<Dihedral>,
+    /// The query variants of the defences asked for, the plain hash
+    /// (`orig`) first; empty when none were.
+    pub query_variants: Vec<VariantHash>,
+    /// The variants to bank, when asked for.
+    pub bank_variants: Vec<VariantHash>,
 }
 
 /// Decodes `bytes` and computes its signals.
@@ -80,6 +95,23 @@ fn hash_decoded(
     } else {
         (hasher.hash(&rgb), None)
     };
+    let (query, banked) = if options.defences.any() || options.bank_variants {
+        let pixels =
+            image::RgbImage::from_raw(decoded.width(), decoded.height(), decoded.pixels().to_vec());
+        let query = match &pixels {
+            Some(pixels) if options.defences.any() => {
+                query_variants(pixels, options.defences, hasher)
+            }
+            _ => Vec::new(),
+        };
+        let banked = match &pixels {
+            Some(pixels) if options.bank_variants => bank_variants(pixels, hasher),
+            _ => Vec::new(),
+        };
+        (query, banked)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     Ok(MediaSignals {
         image: ImageInfo {
             format: decoded.format(),
@@ -90,5 +122,7 @@ fn hash_decoded(
         exact,
         pdq,
         dihedral,
+        query_variants: query,
+        bank_variants: banked,
     })
 }

@@ -112,13 +112,37 @@ pub(crate) async fn fetch(
 /// only when its quality reaches 50; a video's vPDQ, `video_md5`, `md5` and
 /// `sha256`).
 pub(crate) async fn hash(media: Media) -> Result<Signals, ApiError> {
-    tokio::task::spawn_blocking(move || match media.content_type {
-        "video" => hash_video(&media.bytes),
-        "text" | "pdf" => hash_document(&media.bytes, media.content_type),
-        _ => {
-            let hashed = vigil_media::hash_media(&media.bytes, &HashOptions::default())
-                .map_err(|e| ApiError::bad_request(format!("cannot hash the media: {e}")))?;
-            vigil_engine::signals_of(&hashed).map_err(ApiError::from)
+    Ok(hash_with(media, HashOptions::default()).await?.signals)
+}
+
+/// What [`hash_with`] computed.
+pub(crate) struct Hashed {
+    /// The signals to store or look up (with `pdq_variants` when
+    /// `options.bank_variants` asked for them and the media is a photo).
+    pub(crate) signals: Signals,
+    /// A photo's variants for the lookup defences `options` asked for.
+    pub(crate) query_variants: Vec<vigil_media::VariantHash>,
+}
+
+/// As [`hash`], with the photo options given: lookup defences or the
+/// variants a bank keeps.
+pub(crate) async fn hash_with(media: Media, options: HashOptions) -> Result<Hashed, ApiError> {
+    tokio::task::spawn_blocking(move || {
+        let signals_only = |signals| Hashed {
+            signals,
+            query_variants: Vec::new(),
+        };
+        match media.content_type {
+            "video" => hash_video(&media.bytes).map(signals_only),
+            "text" | "pdf" => hash_document(&media.bytes, media.content_type).map(signals_only),
+            _ => {
+                let hashed = vigil_media::hash_media(&media.bytes, &options)
+                    .map_err(|e| ApiError::bad_request(format!("cannot hash the media: {e}")))?;
+                Ok(Hashed {
+                    signals: vigil_engine::signals_of(&hashed)?,
+                    query_variants: hashed.query_variants,
+                })
+            }
         }
     })
     .await

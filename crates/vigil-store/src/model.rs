@@ -258,7 +258,15 @@ pub struct Signals(BTreeMap<String, String>);
 
 impl Signals {
     /// The signal types Vigil stores.
-    pub const TYPES: [&'static str; 6] = ["pdq", "md5", "sha256", "video_md5", "vpdq", "text"];
+    pub const TYPES: [&'static str; 7] = [
+        "pdq",
+        "md5",
+        "sha256",
+        "video_md5",
+        "vpdq",
+        "text",
+        "pdq_variants",
+    ];
 
     /// Adds or replaces one signal after validating it.
     pub fn insert(&mut self, signal_type: &str, value: &str) -> Result<(), Error> {
@@ -336,11 +344,47 @@ fn normalise(signal_type: &str, value: &str) -> Result<String, Error> {
             let sketch = value.parse::<vigil_signal::TextSketch>().map_err(invalid)?;
             Ok(sketch.to_string())
         }
+        // Vigil's banked image variants for the lookup defences:
+        // `name:pdq_hex:quality` items joined by commas (vigil-media names
+        // the variants; here only the shape is checked).
+        "pdq_variants" => normalise_variants(value),
         other => Err(Error::Invalid(format!(
             "no such signal type {other:?}; expected one of {}",
             Signals::TYPES.join(", ")
         ))),
     }
+}
+
+fn normalise_variants(value: &str) -> Result<String, Error> {
+    let invalid = |item: &str, why: &str| {
+        Error::Invalid(format!(
+            "invalid pdq_variants signal: item {item:?} {why} (expected name:pdq_hex:quality)"
+        ))
+    };
+    let mut items = Vec::new();
+    for item in value.split(',').map(str::trim) {
+        let parts: Vec<&str> = item.split(':').collect();
+        let [name, hash, quality] = parts[..] else {
+            return Err(invalid(item, "does not have three parts"));
+        };
+        let name_ok = (1..=16).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if !name_ok {
+            return Err(invalid(item, "has a bad name"));
+        }
+        let hash = hash
+            .parse::<PdqHash>()
+            .map_err(|_| invalid(item, "has a bad PDQ hash"))?;
+        let quality = quality
+            .parse::<u8>()
+            .ok()
+            .filter(|q| *q <= 100)
+            .ok_or_else(|| invalid(item, "has a bad quality"))?;
+        items.push(format!("{name}:{hash}:{quality}"));
+    }
+    Ok(items.join(","))
 }
 
 /// HMA's enabled state: 0 disabled, 1 enabled, a later Unix time = disabled
@@ -523,5 +567,30 @@ mod tests {
                 .to_string()
                 .contains("no such signal type")
         );
+    }
+
+    #[test]
+    fn banked_variants_are_checked_item_by_item() {
+        let hash = "F8F8F0CEE0F4A84F06370A22038F63F0B36E2ED596621E1D33E6B39C4E9C9B22";
+        let mut signals = Signals::default();
+        signals
+            .insert("pdq_variants", &format!("c90:{hash}:87, tl60:{hash}:50"))
+            .unwrap();
+        let lower = hash.to_ascii_lowercase();
+        assert_eq!(
+            signals.get("pdq_variants"),
+            Some(format!("c90:{lower}:87,tl60:{lower}:50").as_str())
+        );
+        for bad in [
+            String::new(),
+            format!("c90:{hash}"),
+            format!("C90:{hash}:50"),
+            format!("c90:{hash}:101"),
+            "c90:abc:50".to_owned(),
+            format!("c90:{hash}:50,"),
+        ] {
+            let err = signals.insert("pdq_variants", &bad).unwrap_err();
+            assert!(err.to_string().contains("pdq_variants"), "{bad:?}: {err}");
+        }
     }
 }

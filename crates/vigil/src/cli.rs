@@ -99,7 +99,16 @@ pub(crate) enum Command {
     /// share of lookups its enabled ratio says (--bypass-enabled-ratio for
     /// all banks).
     ///
+    /// --defend catches photos edited in ways PDQ alone misses: rotated or
+    /// mirrored (`dihedral`), framed by borders or letterbox bars (`trim`),
+    /// cropped by up to ~20% or with a logo or caption over a corner
+    /// (`crops`; needs images banked with `vigil bank add`, which keeps
+    /// their crop hashes). docs/evaluation.md has what each catches and
+    /// costs.
+    ///
     ///   vigil match upload.jpg
+    ///
+    ///   vigil match --defend all uploads/
     Match(MatchArgs),
     /// Serve HMA's HTTP API (hashing, matching, curation, exchanges) and
     /// Vigil's /v1 API over the store.
@@ -276,8 +285,17 @@ pub(crate) struct BankAddArgs {
     /// A note (at most 255 characters) stored with each content.
     #[arg(long)]
     pub(crate) note: Option<String>,
+    /// Do not keep photos' crop and trimmed hashes (`pdq_variants`, about
+    /// 4 ms and 800 bytes per photo), which `vigil match --defend crops`
+    /// and `trim` compare with.
+    #[arg(long)]
+    pub(crate) no_variants: bool,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
+}
+
+fn parse_defences(list: &str) -> Result<vigil_media::Defences, vigil_media::UnknownDefence> {
+    vigil_media::Defences::parse(list)
 }
 
 /// File formats for import and export.
@@ -338,9 +356,14 @@ pub(crate) struct MatchArgs {
     /// found; heavy edits lower the share.
     #[arg(long, default_value_t = vigil_signal::text::DEFAULT_CONTAINMENT, value_name = "SHARE")]
     pub(crate) text_containment: f64,
-    /// Photos: also look up the PDQ of each rotation and mirror, to catch
-    /// copies turned by 90/180/270° or flipped; such matches name the
-    /// `variant` (rot90, flipy, …). Eight probes instead of one.
+    /// Photos: lookup defences, comma-separated: `dihedral` (the seven
+    /// rotations and mirrors of the pixels), `trim` (uniform borders and
+    /// letterbox bars cut off), `crops` (the bank's crops and the photo's
+    /// corner regions), or `all`. Matches found only this way name the
+    /// query's `variant` and the `banked_variant`.
+    #[arg(long, value_name = "LIST", value_parser = parse_defences)]
+    pub(crate) defend: Option<vigil_media::Defences>,
+    /// Same as `--defend dihedral` (with --defend, adds it).
     #[arg(long)]
     pub(crate) dihedral: bool,
     #[command(flatten)]

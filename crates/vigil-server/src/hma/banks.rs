@@ -307,8 +307,13 @@ async fn add_content(
             ));
         }
     };
-    // Banks keep a text sketch's compact sample; lookups use it whole.
-    let signals = vigil_engine::compact_signals(&media::hash(media).await?);
+    // Banks keep a text sketch's compact sample (lookups use it whole) and a
+    // photo's variants for the lookup defences.
+    let options = vigil_media::HashOptions {
+        bank_variants: true,
+        ..vigil_media::HashOptions::default()
+    };
+    let signals = vigil_engine::compact_signals(&media::hash_with(media, options).await?.signals);
     if signals.is_empty() {
         return Err(ApiError::bad_request("No signals given"));
     }
@@ -325,7 +330,7 @@ async fn add_content(
         Ok(engine.add_contents(&bank, std::slice::from_ref(&content), &caller.actor())?[0])
     })
     .await?;
-    Ok(Json(json!({ "id": id, "signals": signals })))
+    Ok(Json(json!({ "id": id, "signals": signals_json(&signals) })))
 }
 
 /// Banks a content given by its signals: `{"pdq": "…", "note"?: "…"}`.
@@ -415,10 +420,13 @@ fn metadata_json(content: &Content) -> Value {
     body
 }
 
+/// A content's signals as HMA shows them: its signal types only (Vigil's
+/// banked variants stay out).
 fn signals_json(signals: &Signals) -> Value {
     Value::Object(
         signals
             .iter()
+            .filter(|(t, _)| SIGNAL_TYPES.contains(t))
             .map(|(t, v)| (t.to_owned(), Value::String(v.to_owned())))
             .collect::<Map<_, _>>(),
     )

@@ -10,6 +10,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vigil_engine::{Engine, LookupOptions};
+use vigil_media::{Defences, HashOptions};
 use vigil_signal::PdqHash;
 use vigil_store::{Role, Signals};
 
@@ -93,6 +94,11 @@ pub(crate) struct LookupQuery {
     seed: Option<String>,
     /// `true`: every bank takes part whatever its enabled ratio.
     bypass_coinflip: Option<String>,
+    /// Vigil's lookup defences for a photo fetched from `url`,
+    /// comma-separated: `dihedral`, `trim`, `crops` or `all`. Matches found
+    /// only through them are added under `pdq` with `variant` and
+    /// `banked_variant`.
+    defend: Option<String>,
 }
 
 fn lookup_options(
@@ -174,9 +180,11 @@ async fn lookup(
             if let Some(signal_type) = &query.signal_type {
                 check_signal_type(signal_type)?;
             }
+            let defences = defences(query.defend.as_deref())?;
             let fetched = media::fetch(&state, url, query.content_type.as_deref()).await?;
-            let signals = media::hash(fetched).await?;
-            let mut body = lookup_signals(&state, &signals, &options)?;
+            let hashed = media::hash_with(fetched, hash_options(defences)).await?;
+            let mut body = lookup_signals(&state, &hashed.signals, &options)?;
+            add_defended(&state, &mut body, &hashed.query_variants, &options)?;
             match &query.signal_type {
                 Some(signal_type) => Ok(Json(body.remove(signal_type).unwrap_or(json!({})))),
                 None => Ok(Json(Value::Object(body))),
@@ -198,6 +206,8 @@ pub(crate) struct LookupUploadQuery {
     seed: Option<String>,
     /// `true`: every bank takes part whatever its enabled ratio.
     bypass_coinflip: Option<String>,
+    /// Vigil's lookup defences for an uploaded photo (see `GET /m/lookup`).
+    defend: Option<String>,
 }
 
 /// Hashes an upload (multipart, one file named by its content type) and
@@ -222,11 +232,63 @@ async fn lookup_upload(
         query.seed.as_deref(),
         query.bypass_coinflip.as_deref(),
     )?;
+    let defences = defences(query.defend.as_deref())?;
     let upload = media::read_upload(multipart).await?;
-    let signals = media::hash(upload.media).await?;
-    Ok(Json(Value::Object(lookup_signals(
-        &state, &signals, &options,
-    )?)))
+    let hashed = media::hash_with(upload.media, hash_options(defences)).await?;
+    let mut body = lookup_signals(&state, &hashed.signals, &options)?;
+    add_defended(&state, &mut body, &hashed.query_variants, &options)?;
+    Ok(Json(Value::Object(body)))
+}
+
+/// The `defend` parameter.
+fn defences(defend: Option<&str>) -> ApiResult<Defences> {
+    defend.map_or(Ok(Defences::NONE), |list| {
+        Defences::parse(list).map_err(|e| ApiError::bad_request(e.to_string()))
+    })
+}
+
+fn hash_options(defences: Defences) -> HashOptions {
+    HashOptions {
+        defences,
+        ..HashOptions::default()
+    }
+}
+
+/// Adds to `body["pdq"]` the contents found only through the defences,
+/// each naming the query's and the bank's variant.
+fn add_defended(
+    state: &AppState,
+    body: &mut Map<String, Value>,
+    query_variants: &[vigil_media::VariantHash],
+    options: &LookupOptions,
+) -> ApiResult<()> {
+    if query_variants.len() < 2 {
+        return Ok(());
+    }
+    let defended = state.engine.lookup_defended(query_variants, options)?;
+    let pdq = body.entry("pdq").or_insert_with(|| json!({}));
+    for found in defended {
+        let bank = found.found.bank.to_string();
+        let Some(banks) = pdq.as_object_mut() else {
+            break;
+        };
+        let list = banks.entry(bank.clone()).or_insert_with(|| json!([]));
+        let Some(list) = list.as_array_mut() else {
+            continue;
+        };
+        if list
+            .iter()
+            .any(|m| m["bank_content_id"] == json!(found.found.content_id))
+        {
+            continue;
+        }
+        state.metrics.count_match(&bank, "pdq");
+        let mut entry = match_json("pdq", &found.found);
+        entry["variant"] = json!(found.query_variant);
+        entry["banked_variant"] = json!(found.banked_variant);
+        list.push(entry);
+    }
+    Ok(())
 }
 
 /// Compares pairs of signals: `{"pdq": [a, b]}` →

@@ -100,6 +100,8 @@ pub(crate) fn index_sizes(
         .engine
         .index_sizes()
         .into_iter()
+        // Only HMA's signal types: banked variants are Vigil's own.
+        .filter(|(signal_type, _)| SIGNAL_TYPES.contains(signal_type))
         .filter(|(signal_type, _)| wanted.is_none_or(|w| w == *signal_type))
         .collect())
 }

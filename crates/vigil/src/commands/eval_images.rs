@@ -1,20 +1,24 @@
-//! `vigil eval images`: how well PDQ survives each edit on a corpus of
-//! benign photographs — recall per transform at a threshold, the distance
-//! distribution, the false-positive rate over every distinct pair of
-//! corpus images, and a threshold sweep.
+//! `vigil eval images`: how well PDQ, plainly and with each of Vigil's
+//! defences, survives each edit on a corpus of benign photographs — recall
+//! per transform at a threshold, the distance distribution, the
+//! false-positive rate over every distinct pair of corpus images, a
+//! threshold sweep, what each defence costs, and an SVG chart.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use image::RgbImage;
 use image::imageops::{self, FilterType};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
-use serde_json::{Value, json};
+use vigil_media::{Defences, VariantHash, bank_variants, query_variants};
 use vigil_signal::{PdqHash, PdqHasher, PdqMode};
 
-use super::eval_transforms::{ALL, Transform};
+use super::eval_report::{CONFIGS, report, write_chart, write_details};
+use super::eval_transforms::ALL;
 use crate::ExitStatus;
 
 /// Resolved arguments.
@@ -26,19 +30,33 @@ pub(crate) struct EvalImagesSettings {
     pub(crate) limit: Option<usize>,
     pub(crate) threads: usize,
     pub(crate) progress: bool,
+    /// Where to write the SVG chart, if anywhere.
+    pub(crate) chart: Option<PathBuf>,
+    /// Where to write per-image distances and the false pairs (JSON Lines).
+    pub(crate) details: Option<PathBuf>,
+    /// Groups of related images (`group<TAB>path` lines, paths relative to
+    /// the corpus); default `related.tsv` in the corpus, when it exists.
+    pub(crate) related: Option<PathBuf>,
 }
 
-/// Thresholds of the sweep.
-const SWEEP: [u32; 13] = [0, 8, 16, 20, 24, 28, 31, 32, 36, 40, 48, 56, 64];
-
-/// One corpus image: its PDQ (and its eight dihedral variants), and for
-/// each transformed copy the distance to the original's PDQ, plainly and
-/// with the dihedral defence (nearest of the copy's eight variants).
-struct Measured {
-    original: PdqHash,
-    variants: [PdqHash; 8],
-    plain: Vec<u32>,
-    dihedral: Vec<u32>,
+/// One corpus image: its hashes as a bank holds them (plain PDQ, the
+/// one-DCT dihedral set, the crop hashes of the `crops` defence), as a
+/// pristine query is looked up (every defence's variants), and for each
+/// transformed copy its effective distance under each config.
+pub(crate) struct Measured {
+    pub(crate) path: PathBuf,
+    /// The group of related images it belongs to, if any.
+    pub(crate) group: Option<usize>,
+    pub(crate) original: PdqHash,
+    pub(crate) dct_variants: [PdqHash; 8],
+    pub(crate) query: Vec<VariantHash>,
+    pub(crate) bank: Vec<VariantHash>,
+    /// Per transform (in [`ALL`] order), per config (in [`CONFIGS`] order).
+    pub(crate) copies: Vec<[u32; CONFIGS.len()]>,
+    /// Time to compute each config's query hashes for the original, and
+    /// the bank's crop hashes (seconds).
+    pub(crate) query_seconds: [f64; CONFIGS.len()],
+    pub(crate) bank_seconds: f64,
 }
 
 pub(crate) fn run(
@@ -46,6 +64,7 @@ pub(crate) fn run(
     mut out: impl Write,
 ) -> anyhow::Result<ExitStatus> {
     let mut paths = corpus_images(&settings.corpus)?;
+    let groups = related_groups(&settings.corpus, settings.related.as_deref())?;
     if let Some(limit) = settings.limit {
         paths.truncate(limit);
     }
@@ -70,7 +89,7 @@ pub(crate) fn run(
     {
         bar.set_style(style.progress_chars("=> "));
     }
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let results: Vec<Option<Measured>> = pool.install(|| {
         paths
             .par_iter()
@@ -83,12 +102,55 @@ pub(crate) fn run(
             .collect()
     });
     bar.finish_and_clear();
-    let measured: Vec<Measured> = results.into_iter().flatten().collect();
+    let mut measured: Vec<Measured> = results.into_iter().flatten().collect();
+    for m in &mut measured {
+        let relative = m.path.strip_prefix(&settings.corpus).unwrap_or(&m.path);
+        m.group = groups.get(relative).copied();
+    }
     let skipped = paths.len() - measured.len();
-    let report = report(&measured, settings.threshold, skipped, started.elapsed());
-    print_table(&report, settings.threshold);
+    let (report, pairs) = pool.install(|| report(&measured, settings.threshold, skipped, started));
+    if let Some(path) = &settings.chart {
+        write_chart(&report, path)
+            .with_context(|| format!("cannot write the chart to {}", path.display()))?;
+    }
+    if let Some(path) = &settings.details {
+        write_details(&measured, &pairs, settings.threshold, path)
+            .with_context(|| format!("cannot write the details to {}", path.display()))?;
+    }
+    super::eval_report::print_table(&report, settings.threshold);
     writeln!(out, "{report}")?;
     Ok(ExitStatus::Success)
+}
+
+/// The group of each related image (see `scripts/eval-corpus`): from
+/// `related`, or `related.tsv` in the corpus when it exists; no groups
+/// otherwise.
+pub(crate) fn related_groups(
+    corpus: &Path,
+    related: Option<&Path>,
+) -> anyhow::Result<HashMap<PathBuf, usize>> {
+    let default = corpus.join("related.tsv");
+    let path = match related {
+        Some(path) => path.to_owned(),
+        None if default.is_file() => default,
+        None => return Ok(HashMap::new()),
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read the related images from {}", path.display()))?;
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    let mut groups = HashMap::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Some((group, member)) = line.split_once('\t') else {
+            bail!("{}:{}: expected group<TAB>path", path.display(), n + 1);
+        };
+        let next = names.len();
+        let id = *names.entry(group).or_insert(next);
+        groups.insert(PathBuf::from(member), id);
+    }
+    Ok(groups)
 }
 
 /// The JPEG and PNG files under `dir`, sorted.
@@ -115,9 +177,9 @@ fn corpus_images(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// Decodes one image (scaled so its longer side is at most `max_side`:
-/// PDQ sees 64×64 anyway, and the edits cost less), hashes it and every
-/// transformed copy. `None` for images that do not decode or hash below
-/// PDQ's quality floor.
+/// PDQ sees 64×64 anyway, and the edits cost less), hashes it as bank and
+/// query, and every transformed copy under every config. `None` for
+/// images that do not decode or hash below PDQ's quality floor.
 fn measure(path: &Path, max_side: u32, seed: u64) -> Option<Measured> {
     let bytes = std::fs::read(path).ok()?;
     let decoded = vigil_media::decode_image(&bytes, &vigil_media::Limits::default()).ok()?;
@@ -134,174 +196,50 @@ fn measure(path: &Path, max_side: u32, seed: u64) -> Option<Measured> {
         image
     };
     let hasher = PdqHasher::new(PdqMode::FullResolution);
-    // One DCT gives the plain hash (the first variant) and all eight.
-    let hash = |image: &RgbImage| {
-        let (w, h) = image.dimensions();
-        vigil_signal::RgbImage::new(w, h, image.as_raw())
-            .ok()
-            .map(|rgb| hasher.hash_dihedral(&rgb))
-    };
-    let (original, quality) = hash(&image)?;
+    let (dct, quality) = dct_dihedral(&image, hasher)?;
     if quality < PdqHash::MIN_TRUSTED_QUALITY {
         return None;
     }
-    let original = original.to_array();
-    let (mut plain, mut dihedral) = (Vec::new(), Vec::new());
-    for transform in ALL {
-        let copy =
-            hash(&transform.apply(&image, seed)).map_or([PdqHash::ZERO; 8], |(d, _)| d.to_array());
-        plain.push(copy[0].distance(&original[0]));
-        dihedral.push(nearest(&copy, &original[0]));
+    let mut query_seconds = [0.0; CONFIGS.len()];
+    for (config, seconds) in CONFIGS.iter().zip(query_seconds.iter_mut()) {
+        let started = Instant::now();
+        match config.defences() {
+            Some(defences) => drop(query_variants(&image, defences, hasher)),
+            None => drop(dct_dihedral(&image, hasher)),
+        }
+        *seconds = started.elapsed().as_secs_f64();
     }
-    Some(Measured {
-        original: original[0],
-        variants: original,
-        plain,
-        dihedral,
-    })
-}
-
-/// The distance from `target` to the nearest of `variants`.
-fn nearest(variants: &[PdqHash; 8], target: &PdqHash) -> u32 {
-    variants
+    let started = Instant::now();
+    let bank = bank_variants(&image, hasher);
+    let bank_seconds = started.elapsed().as_secs_f64();
+    let original = dct.to_array();
+    let copies = ALL
         .iter()
-        .map(|v| v.distance(target))
-        .min()
-        .unwrap_or(256)
-}
-
-fn report(
-    measured: &[Measured],
-    threshold: u32,
-    skipped: usize,
-    elapsed: std::time::Duration,
-) -> Value {
-    let per_transform: Vec<Value> = ALL
-        .iter()
-        .enumerate()
-        .map(|(t, transform)| transform_line(measured, t, *transform, threshold))
-        .collect();
-    let pair_distances = pair_distances(measured);
-    let pair_dihedral = pair_distances_dihedral(measured);
-    let pairs = pair_distances.len() as f64;
-    let sweep: Vec<Value> = SWEEP
-        .iter()
-        .map(|&t| {
-            let (found, total) = measured.iter().fold((0usize, 0usize), |(f, n), m| {
-                let near = m.plain.iter().filter(|d| **d <= t).count();
-                (f + near, n + m.plain.len())
-            });
-            let false_pairs = pair_distances.iter().filter(|d| **d <= t).count();
-            json!({
-                "threshold": t,
-                "recall_all_transforms": found as f64 / total.max(1) as f64,
-                "false_positive_rate": false_pairs as f64 / pairs.max(1.0),
-                "false_pairs": false_pairs,
-            })
+        .map(|transform| {
+            let copy = transform.apply(&image, seed);
+            let query = query_variants(&copy, Defences::ALL, hasher);
+            let dct = dct_dihedral(&copy, hasher).map_or([PdqHash::ZERO; 8], |(d, _)| d.to_array());
+            CONFIGS.map(|config| config.distance(&query, &dct, &original[0], &bank))
         })
         .collect();
-    let false_pairs = pair_distances.iter().filter(|d| **d <= threshold).count();
-    let false_pairs_dihedral = pair_dihedral.iter().filter(|d| **d <= threshold).count();
-    json!({
-        "images": measured.len(),
-        "skipped_images": skipped,
-        "threshold": threshold,
-        "transforms": per_transform,
-        "distinct_pairs": pair_distances.len(),
-        "false_pairs": false_pairs,
-        "false_positive_rate": false_pairs as f64 / pairs.max(1.0),
-        "closest_distinct_pair": pair_distances.iter().min(),
-        "dihedral": {
-            "false_pairs": false_pairs_dihedral,
-            "false_positive_rate": false_pairs_dihedral as f64 / pairs.max(1.0),
-        },
-        "sweep": sweep,
-        "elapsed_s": elapsed.as_secs_f64(),
+    Some(Measured {
+        path: path.to_owned(),
+        group: None,
+        original: original[0],
+        dct_variants: original,
+        query: query_variants(&image, Defences::ALL, hasher),
+        bank,
+        copies,
+        query_seconds,
+        bank_seconds,
     })
 }
 
-fn transform_line(measured: &[Measured], t: usize, transform: Transform, threshold: u32) -> Value {
-    let with_dihedral = measured
-        .iter()
-        .filter(|m| m.dihedral[t] <= threshold)
-        .count();
-    let mut nearest: Vec<u32> = measured.iter().map(|m| m.dihedral[t]).collect();
-    nearest.sort_unstable();
-    let dihedral_p50 = nearest.get(nearest.len().saturating_sub(1) / 2).copied();
-    let mut distances: Vec<u32> = measured.iter().map(|m| m.plain[t]).collect();
-    distances.sort_unstable();
-    let at = |q: f64| {
-        distances
-            .get(((q * distances.len() as f64).ceil() as usize).saturating_sub(1))
-            .copied()
-    };
-    let found = distances.iter().filter(|d| **d <= threshold).count();
-    json!({
-        "transform": transform.name(),
-        "recall": found as f64 / distances.len().max(1) as f64,
-        "distance_p50": at(0.5),
-        "distance_p90": at(0.9),
-        "distance_max": distances.last(),
-        "recall_dihedral": with_dihedral as f64 / measured.len().max(1) as f64,
-        "dihedral_distance_p50": dihedral_p50,
-    })
-}
-
-/// The PDQ distance of every distinct pair of corpus images.
-fn pair_distances(measured: &[Measured]) -> Vec<u32> {
-    let mut distances = Vec::with_capacity(measured.len() * measured.len().saturating_sub(1) / 2);
-    for (i, a) in measured.iter().enumerate() {
-        for b in &measured[i + 1..] {
-            distances.push(a.original.distance(&b.original));
-        }
-    }
-    distances
-}
-
-/// The same with the dihedral defence: a query's eight variants against the
-/// other image's banked PDQ, both ways round (either could be the query).
-fn pair_distances_dihedral(measured: &[Measured]) -> Vec<u32> {
-    let mut distances = Vec::with_capacity(measured.len() * measured.len().saturating_sub(1) / 2);
-    for (i, a) in measured.iter().enumerate() {
-        for b in &measured[i + 1..] {
-            distances
-                .push(nearest(&a.variants, &b.original).min(nearest(&b.variants, &a.original)));
-        }
-    }
-    distances
-}
-
-fn print_table(report: &Value, threshold: u32) {
-    eprintln!(
-        "{:<24} {:>8} {:>6} {:>6} {:>6} {:>9}",
-        format!("transform (d ≤ {threshold})"),
-        "recall",
-        "p50",
-        "p90",
-        "max",
-        "dihedral"
-    );
-    for line in report["transforms"].as_array().into_iter().flatten() {
-        eprintln!(
-            "{:<24} {:>8.3} {:>6} {:>6} {:>6} {:>9.3}",
-            line["transform"].as_str().unwrap_or_default(),
-            line["recall"].as_f64().unwrap_or_default(),
-            line["distance_p50"].to_string(),
-            line["distance_p90"].to_string(),
-            line["distance_max"].to_string(),
-            line["recall_dihedral"].as_f64().unwrap_or_default()
-        );
-    }
-    eprintln!(
-        "false positives: {} of {} distinct pairs (rate {:.2e}; with dihedral lookup {} pairs, {:.2e}); {} images, {:.0} s",
-        report["false_pairs"],
-        report["distinct_pairs"],
-        report["false_positive_rate"].as_f64().unwrap_or_default(),
-        report["dihedral"]["false_pairs"],
-        report["dihedral"]["false_positive_rate"]
-            .as_f64()
-            .unwrap_or_default(),
-        report["images"],
-        report["elapsed_s"].as_f64().unwrap_or_default()
-    );
+/// The eight one-DCT dihedral hashes (the first is the plain PDQ) and the
+/// quality.
+fn dct_dihedral(image: &RgbImage, hasher: PdqHasher) -> Option<(vigil_signal::Dihedral, u8)> {
+    let (w, h) = image.dimensions();
+    vigil_signal::RgbImage::new(w, h, image.as_raw())
+        .ok()
+        .map(|rgb| hasher.hash_dihedral(&rgb))
 }

@@ -399,8 +399,9 @@ pub(crate) struct FileSignals {
     pub(crate) signals: vigil_store::Signals,
     /// A photo's PDQ quality.
     pub(crate) pdq_quality: Option<u8>,
-    /// A photo's eight rotation/flip PDQ hashes, when asked for.
-    pub(crate) dihedral: Option<vigil_signal::Dihedral>,
+    /// A photo's variants for the lookup defences asked for (its plain hash
+    /// first); empty when none were.
+    pub(crate) query_variants: Vec<vigil_media::VariantHash>,
     /// Items inside the file banked and looked up on their own: a PDF's
     /// embedded images.
     pub(crate) parts: Vec<FilePart>,
@@ -441,7 +442,7 @@ fn file_signals(path: &Path, options: &HashOptions) -> Result<FileSignals, Strin
             media: "photo",
             signals: vigil_engine::signals_of(&media).map_err(|e| e.to_string())?,
             pdq_quality: Some(media.pdq.quality),
-            dihedral: media.dihedral,
+            query_variants: media.query_variants,
             parts: Vec::new(),
         }),
         Err(HashFailure {
@@ -463,7 +464,7 @@ fn file_signals(path: &Path, options: &HashOptions) -> Result<FileSignals, Strin
                 signals: vigil_engine::video_signals(&video, &digests)
                     .map_err(|e| e.to_string())?,
                 pdq_quality: None,
-                dihedral: None,
+                query_variants: Vec::new(),
                 parts: Vec::new(),
             })
         }

@@ -107,7 +107,7 @@ pub(crate) fn document_file_signals(
         media: media(&document),
         signals: vigil_engine::document_signals(&document).map_err(|e| e.to_string())?,
         pdq_quality: None,
-        dihedral: None,
+        query_variants: Vec::new(),
         parts,
     })
 }

@@ -29,7 +29,10 @@ pub(crate) struct MatchSettings {
 /// frames not found). Text files, web pages and PDFs have `md5`, `sha256`
 /// and `text`; text matches carry `containment` and `similarity` (0–1;
 /// `distance` is the percent of the banked text not found), and matches of
-/// a PDF's embedded images name the image in `part`.
+/// a PDF's embedded images name the image in `part`. With `--defend`,
+/// photos found only through a defence carry `variant` (the query's:
+/// `rot90`, `trimmed`, `br60`, …) and `banked_variant` (the bank's: `orig`,
+/// `c80`, `tl90`, …).
 pub(crate) fn run(
     store: &StoreSettings,
     settings: &MatchSettings,
@@ -63,22 +66,22 @@ pub(crate) fn run(
             .into_iter()
             .map(|m| json!(m))
             .collect();
-        // With --dihedral, rotations and mirrors of a photo are looked up
-        // too; contents already found as they are keep that match.
-        if let (Some(dihedral), Some(quality)) = (&hashed.dihedral, hashed.pdq_quality)
-            && quality >= vigil_signal::PdqHash::MIN_TRUSTED_QUALITY
-        {
+        // With --defend, a photo's variants are looked up too: contents
+        // already found as they are keep that match, the others name the
+        // variants that found them.
+        if hashed.query_variants.len() > 1 {
             let found_plain: Vec<i64> = matches
                 .iter()
                 .filter_map(|m| m["content_id"].as_i64())
                 .collect();
-            for variant in engine.lookup_dihedral(dihedral, &lookup)? {
-                if variant.variant == "orig" || found_plain.contains(&variant.found.content_id) {
+            for defended in engine.lookup_defended(&hashed.query_variants, &lookup)? {
+                if found_plain.contains(&defended.found.content_id) {
                     continue;
                 }
-                for found in engine.with_labels(vec![variant.found])? {
+                for found in engine.with_labels(vec![defended.found])? {
                     let mut found = json!(found);
-                    found["variant"] = json!(variant.variant);
+                    found["variant"] = json!(defended.query_variant);
+                    found["banked_variant"] = json!(defended.banked_variant);
                     matches.push(found);
                 }
             }

@@ -12,7 +12,9 @@ mod bench_text;
 mod bench_text_corpus;
 mod bench_video;
 mod eval_images;
+mod eval_report;
 mod eval_transforms;
+mod eval_videos;
 mod hash;
 mod hash_document;
 mod match_files;
@@ -62,6 +64,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 BankCommand::Add(args) => bank::BankAction::Add(bank::AddSettings {
                     options: HashOptions {
                         limits: limits(&args.limits),
+                        bank_variants: !args.no_variants,
                         ..HashOptions::default()
                     },
                     bank: args.bank,
@@ -89,6 +92,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         }
         Command::Export(args) => transfer::export(&store, &args.bank, args.format, stdout()),
         Command::Match(args) => {
+            let defences = defences(&args);
             let settings = match_files::MatchSettings {
                 lookup: vigil_engine::LookupOptions {
                     max_distance: Some(args.max_distance),
@@ -101,7 +105,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 banks: args.banks,
                 options: HashOptions {
                     limits: limits(&args.limits),
-                    dihedral: args.dihedral,
+                    defences,
                     ..HashOptions::default()
                 },
                 paths: args.paths,
@@ -185,8 +189,21 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 limit: args.limit,
                 threads: threads(&args.workers),
                 progress: !args.no_progress,
+                chart: args.chart,
+                details: args.details,
+                related: args.related,
             };
             eval_images::run(&settings, stdout())
+        }
+        Command::Eval(EvalCommand::Videos(args)) => {
+            let settings = eval_videos::EvalVideosSettings {
+                corpus: args.corpus,
+                limit: args.limit,
+                threads: threads(&args.workers),
+                progress: !args.no_progress,
+                related: args.related,
+            };
+            eval_videos::run(&settings, stdout())
         }
         Command::Report(ReportCommand::Takedowns { json }) => {
             report::takedowns(&store, json, stdout())
@@ -245,6 +262,13 @@ fn limits(args: &LimitArgs) -> Limits {
         max_side: args.max_side,
         ..Limits::default()
     }
+}
+
+/// The lookup defences `vigil match` asked for (`--dihedral` is one).
+fn defences(args: &crate::cli::MatchArgs) -> vigil_media::Defences {
+    let mut defences = args.defend.unwrap_or_default();
+    defences.dihedral |= args.dihedral;
+    defences
 }
 
 fn threads(args: &WorkerArgs) -> usize {

@@ -1,0 +1,561 @@
+//! Variants of an image hashed to catch edited copies that plain PDQ
+//! misses: its eight rotations and mirrors, the image with uniform borders
+//! and letterbox bars trimmed, and a few canonical sub-crops.
+//!
+//! Both sides of a lookup take part. The query side
+//! ([`query_variants`]) hashes what an adversary's edit may have added or
+//! turned: mirrors and rotations, a frame, a corner overlay. The bank side
+//! ([`bank_variants`]) hashes what an adversary may have cut away: central
+//! and corner-anchored crops of the original. [`pairs`] says which query
+//! variant is compared with which bank variant; comparing every pair would
+//! multiply false positives for no gain.
+//!
+//! All of it is pure: pixels in, hashes out. `vigil eval images` measures
+//! what each defence gains and costs on the evaluation corpus.
+
+use image::RgbImage;
+use image::imageops;
+use vigil_signal::{Pdq, PdqHash, PdqHasher};
+
+/// A defence name that is not one of `dihedral`, `trim`, `crops`, `all`,
+/// `none`.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown defence {0:?} (known: dihedral, trim, crops, all, none)")]
+pub struct UnknownDefence(pub String);
+
+/// The defences a lookup uses; each adds query variants (and, for
+/// [`Defences::crops`], needs the bank's crop hashes).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Defences {
+    /// Hash the seven rotations and mirrors of the query's pixels.
+    pub dihedral: bool,
+    /// Hash the query with uniform borders and letterbox bars trimmed.
+    pub trim: bool,
+    /// Compare the query with the bank's crops, and the query's corner
+    /// regions with the bank's (overlays).
+    pub crops: bool,
+}
+
+impl Defences {
+    /// No defence: plain PDQ.
+    pub const NONE: Self = Self {
+        dihedral: false,
+        trim: false,
+        crops: false,
+    };
+
+    /// Every defence.
+    pub const ALL: Self = Self {
+        dihedral: true,
+        trim: true,
+        crops: true,
+    };
+
+    /// The defences named in a comma-separated list of `dihedral`, `trim`,
+    /// `crops`, or `all` / `none`.
+    pub fn parse(list: &str) -> Result<Self, UnknownDefence> {
+        let mut defences = Self::NONE;
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match name {
+                "dihedral" => defences.dihedral = true,
+                "trim" => defences.trim = true,
+                "crops" => defences.crops = true,
+                "all" => defences = Self::ALL,
+                "none" => {}
+                other => return Err(UnknownDefence(other.to_owned())),
+            }
+        }
+        Ok(defences)
+    }
+
+    /// Whether any defence is on.
+    pub fn any(self) -> bool {
+        self.dihedral || self.trim || self.crops
+    }
+}
+
+/// Which part or transformation of an image a hash was computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Variant {
+    /// The image as given.
+    Original,
+    /// The pixels rotated or mirrored: one of the seven non-identity
+    /// symmetries, in `vigil_signal::Dihedral` order (1 = `rot90` … 7 =
+    /// `flipm`).
+    Symmetry(u8),
+    /// Uniform borders and letterbox bars trimmed off.
+    Trimmed,
+    /// The central region keeping this percentage of each side.
+    Centre(u8),
+    /// The region keeping this percentage of each side, anchored at a
+    /// corner.
+    Corner(Corner, u8),
+}
+
+/// A corner of an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Corner {
+    /// Top left.
+    TopLeft,
+    /// Top right.
+    TopRight,
+    /// Bottom left.
+    BottomLeft,
+    /// Bottom right.
+    BottomRight,
+}
+
+const CORNERS: [Corner; 4] = [
+    Corner::TopLeft,
+    Corner::TopRight,
+    Corner::BottomLeft,
+    Corner::BottomRight,
+];
+
+/// Names of the symmetries in `vigil_signal::Dihedral` order.
+const SYMMETRY_NAMES: [&str; 8] = [
+    "orig", "rot90", "rot180", "rot270", "flipx", "flipy", "flipp", "flipm",
+];
+
+/// Share of each side the crops of a copy that lost its edges keep.
+const CROP_KEEPS: [u8; 2] = [90, 80];
+
+/// Share of each side the corner regions compared for overlays keep: a
+/// logo or caption in one corner or along one edge leaves at least two of
+/// the four clean.
+pub const OVERLAY_KEEP: u8 = 60;
+
+/// How many corner regions must match for an overlay match: one could be
+/// chance, two of four regions of an unrelated picture rarely are.
+pub const OVERLAY_CORNERS_NEEDED: usize = 2;
+
+impl Variant {
+    /// The variant's name in matches and reports: `orig`, `rot90`,
+    /// `trimmed`, `c80`, `tl90`, …
+    pub fn name(self) -> String {
+        match self {
+            Self::Original => "orig".to_owned(),
+            Self::Symmetry(k) => SYMMETRY_NAMES
+                .get(usize::from(k))
+                .copied()
+                .unwrap_or("orig")
+                .to_owned(),
+            Self::Trimmed => "trimmed".to_owned(),
+            Self::Centre(keep) => format!("c{keep}"),
+            Self::Corner(corner, keep) => {
+                let prefix = match corner {
+                    Corner::TopLeft => "tl",
+                    Corner::TopRight => "tr",
+                    Corner::BottomLeft => "bl",
+                    Corner::BottomRight => "br",
+                };
+                format!("{prefix}{keep}")
+            }
+        }
+    }
+
+    /// The variant named `name` (as [`Variant::name`] writes it).
+    pub fn parse(name: &str) -> Option<Self> {
+        if let Some(k) = SYMMETRY_NAMES.iter().position(|n| *n == name) {
+            return Some(if k == 0 {
+                Self::Original
+            } else {
+                Self::Symmetry(k as u8)
+            });
+        }
+        if name == "trimmed" {
+            return Some(Self::Trimmed);
+        }
+        let keep = |digits: &str| digits.parse::<u8>().ok().filter(|k| (1..100).contains(k));
+        if let Some(rest) = name.strip_prefix('c') {
+            return keep(rest).map(Self::Centre);
+        }
+        let corner = match name.get(..2)? {
+            "tl" => Corner::TopLeft,
+            "tr" => Corner::TopRight,
+            "bl" => Corner::BottomLeft,
+            "br" => Corner::BottomRight,
+            _ => return None,
+        };
+        keep(name.get(2..)?).map(|k| Self::Corner(corner, k))
+    }
+}
+
+/// One hashed variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VariantHash {
+    /// What was hashed.
+    pub variant: Variant,
+    /// Its PDQ and quality.
+    pub pdq: Pdq,
+}
+
+impl VariantHash {
+    /// The stored form of a bank's variants (the `pdq_variants` signal):
+    /// `name:hash:quality` items joined by commas, e.g.
+    /// `c90:f8f8…:87,tl60:0e1f…:64`.
+    pub fn format_list(variants: &[VariantHash]) -> String {
+        variants
+            .iter()
+            .map(|v| format!("{}:{}:{}", v.variant.name(), v.pdq.hash, v.pdq.quality))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The variants of a stored `pdq_variants` signal; `None` if any item
+    /// is malformed or names an unknown variant.
+    pub fn parse_list(value: &str) -> Option<Vec<VariantHash>> {
+        value
+            .split(',')
+            .map(|item| {
+                let mut parts = item.trim().split(':');
+                let variant = Variant::parse(parts.next()?)?;
+                let hash = parts.next()?.parse::<PdqHash>().ok()?;
+                let quality = parts.next()?.parse::<u8>().ok().filter(|q| *q <= 100)?;
+                parts.next().is_none().then_some(VariantHash {
+                    variant,
+                    pdq: Pdq { hash, quality },
+                })
+            })
+            .collect()
+    }
+}
+
+/// How a query variant may be compared with bank variants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pairing {
+    /// With the bank's plain hash and every crop of the original: the query
+    /// may be the original, or the original with its edges cut away.
+    Whole,
+    /// With the bank's hash of the same corner region only; an overlay
+    /// match needs [`OVERLAY_CORNERS_NEEDED`] such regions.
+    SameRegion,
+}
+
+impl Variant {
+    /// How this query variant is compared (see [`Pairing`]).
+    pub fn pairing(self) -> Pairing {
+        match self {
+            Self::Corner(_, keep) if keep == OVERLAY_KEEP => Pairing::SameRegion,
+            _ => Pairing::Whole,
+        }
+    }
+}
+
+/// The hashes a query is looked up by under `defences`: always the plain
+/// hash (`orig`) first, then each defence's variants of usable quality.
+pub fn query_variants(image: &RgbImage, defences: Defences, hasher: PdqHasher) -> Vec<VariantHash> {
+    let mut out = vec![VariantHash {
+        variant: Variant::Original,
+        pdq: hash(image, hasher),
+    }];
+    let mut push = |variant: Variant, pdq: Pdq| {
+        if pdq.quality >= PdqHash::MIN_TRUSTED_QUALITY {
+            out.push(VariantHash { variant, pdq });
+        }
+    };
+    if defences.dihedral {
+        for (k, turned) in symmetries(image).iter().enumerate().skip(1) {
+            push(Variant::Symmetry(k as u8), hash(turned, hasher));
+        }
+    }
+    if defences.trim
+        && let Some(trimmed) = trimmed(image)
+    {
+        push(Variant::Trimmed, hash(&trimmed, hasher));
+    }
+    if defences.crops {
+        for corner in CORNERS {
+            let region = corner_crop(image, corner, OVERLAY_KEEP);
+            push(Variant::Corner(corner, OVERLAY_KEEP), hash(&region, hasher));
+        }
+    }
+    out
+}
+
+/// The hashes banked beside an image's plain PDQ for the defences: the
+/// image trimmed, when its own edges are uniform (a trimmed query of a
+/// framed copy then trims the same rows); central crops keeping 90% and 80%
+/// of each side and corner-anchored crops keeping 90% (copies cut on two
+/// sides); and the four corner regions of [`OVERLAY_KEEP`] (copies with an
+/// overlay). Variants below PDQ's quality floor are left out.
+pub fn bank_variants(image: &RgbImage, hasher: PdqHasher) -> Vec<VariantHash> {
+    let mut regions: Vec<(Variant, RgbImage)> = Vec::new();
+    if let Some(trimmed) = trimmed(image) {
+        regions.push((Variant::Trimmed, trimmed));
+    }
+    for keep in CROP_KEEPS {
+        regions.push((Variant::Centre(keep), centre_crop(image, keep)));
+    }
+    for corner in CORNERS {
+        regions.push((Variant::Corner(corner, 90), corner_crop(image, corner, 90)));
+    }
+    for corner in CORNERS {
+        regions.push((
+            Variant::Corner(corner, OVERLAY_KEEP),
+            corner_crop(image, corner, OVERLAY_KEEP),
+        ));
+    }
+    regions
+        .into_iter()
+        .map(|(variant, region)| VariantHash {
+            variant,
+            pdq: hash(&region, hasher),
+        })
+        .filter(|v| v.pdq.quality >= PdqHash::MIN_TRUSTED_QUALITY)
+        .collect()
+}
+
+/// How a query was found through the defences: the distance, the query
+/// variant and the bank variant (`Variant::Original` for the bank's plain
+/// hash) that gave it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PairedMatch {
+    /// The Hamming distance of the pair (for corner regions, the larger of
+    /// the [`OVERLAY_CORNERS_NEEDED`] nearest).
+    pub distance: u32,
+    /// The query's variant.
+    pub query: Variant,
+    /// The banked variant.
+    pub banked: Variant,
+}
+
+/// The verdict of comparing one query's variants with one banked image's
+/// plain hash and banked variants (see [`bank_variants`]) at `threshold`:
+/// the nearest qualifying pair, or `None`.
+///
+/// A `Whole` query variant qualifies against the plain hash or any banked
+/// variant but the corner regions; `SameRegion` variants qualify when at
+/// least [`OVERLAY_CORNERS_NEEDED`] regions are each within `threshold` of
+/// the bank's same region. Ties go to the plainer pair (query variants are
+/// tried in the order given, the bank's plain hash first).
+pub fn nearest_pairing(
+    query: &[VariantHash],
+    plain: Option<&PdqHash>,
+    banked: &[VariantHash],
+    threshold: u32,
+) -> Option<PairedMatch> {
+    let mut best: Option<PairedMatch> = None;
+    let mut keep_best = |candidate: PairedMatch| {
+        if candidate.distance <= threshold && best.is_none_or(|b| candidate.distance < b.distance) {
+            best = Some(candidate);
+        }
+    };
+    let mut regions: Vec<PairedMatch> = Vec::new();
+    for q in query {
+        match q.variant.pairing() {
+            Pairing::Whole => {
+                if let Some(plain) = plain {
+                    keep_best(PairedMatch {
+                        distance: q.pdq.hash.distance(plain),
+                        query: q.variant,
+                        banked: Variant::Original,
+                    });
+                }
+                for c in banked
+                    .iter()
+                    .filter(|c| c.variant.pairing() == Pairing::Whole)
+                {
+                    keep_best(PairedMatch {
+                        distance: q.pdq.hash.distance(&c.pdq.hash),
+                        query: q.variant,
+                        banked: c.variant,
+                    });
+                }
+            }
+            Pairing::SameRegion => {
+                if let Some(c) = banked.iter().find(|c| c.variant == q.variant) {
+                    regions.push(PairedMatch {
+                        distance: q.pdq.hash.distance(&c.pdq.hash),
+                        query: q.variant,
+                        banked: c.variant,
+                    });
+                }
+            }
+        }
+    }
+    regions.sort_by_key(|r| r.distance);
+    if let Some(&region) = regions.get(OVERLAY_CORNERS_NEEDED - 1) {
+        keep_best(region);
+    }
+    best
+}
+
+fn hash(image: &RgbImage, hasher: PdqHasher) -> Pdq {
+    let (w, h) = image.dimensions();
+    match vigil_signal::RgbImage::new(w, h, image.as_raw()) {
+        Ok(rgb) => hasher.hash(&rgb),
+        // An image buffer always has 3·w·h bytes; if not, no hash.
+        Err(_) => Pdq {
+            hash: PdqHash::ZERO,
+            quality: 0,
+        },
+    }
+}
+
+/// The eight rotations and mirrors of `image`'s pixels, in
+/// `vigil_signal::Dihedral` order: as given, rotated 90°, 180° and 270°
+/// counter-clockwise, mirrored top to bottom, left to right, about the
+/// main diagonal and about the anti-diagonal.
+pub fn symmetries(image: &RgbImage) -> [RgbImage; 8] {
+    let transposed = imageops::flip_horizontal(&imageops::rotate90(image));
+    [
+        image.clone(),
+        imageops::rotate270(image),
+        imageops::rotate180(image),
+        imageops::rotate90(image),
+        imageops::flip_vertical(image),
+        imageops::flip_horizontal(image),
+        transposed.clone(),
+        imageops::rotate180(&transposed),
+    ]
+}
+
+fn centre_crop(image: &RgbImage, keep: u8) -> RgbImage {
+    let (w, h) = image.dimensions();
+    let (cw, ch) = (kept(w, keep), kept(h, keep));
+    imageops::crop_imm(image, (w - cw) / 2, (h - ch) / 2, cw, ch).to_image()
+}
+
+fn corner_crop(image: &RgbImage, corner: Corner, keep: u8) -> RgbImage {
+    let (w, h) = image.dimensions();
+    let (cw, ch) = (kept(w, keep), kept(h, keep));
+    let x = match corner {
+        Corner::TopLeft | Corner::BottomLeft => 0,
+        Corner::TopRight | Corner::BottomRight => w - cw,
+    };
+    let y = match corner {
+        Corner::TopLeft | Corner::TopRight => 0,
+        Corner::BottomLeft | Corner::BottomRight => h - ch,
+    };
+    imageops::crop_imm(image, x, y, cw, ch).to_image()
+}
+
+fn kept(side: u32, keep: u8) -> u32 {
+    ((u64::from(side) * u64::from(keep)).div_ceil(100) as u32).clamp(1, side.max(1))
+}
+
+/// How far a pixel may stray from an edge's colour and still count as
+/// border: JPEG rings and blocks next to the picture's edge.
+const BORDER_FUZZ: i32 = 24;
+
+/// Share of a line's pixels that must be within the fuzz for the line to
+/// count as border.
+const BORDER_SHARE: f32 = 0.98;
+
+/// Trimming must leave at least this share of each side of the image as
+/// given (over all passes): a picture that is mostly uniform is not a
+/// picture in a frame. Low, because a framed copy is larger than the
+/// picture the bank trimmed: a night sky trimmed to its galaxy keeps less
+/// of the framed copy's side than of its own.
+const MIN_KEPT_SHARE: f32 = 0.1;
+
+/// And at least this many pixels on each side.
+const MIN_KEPT_PIXELS: u32 = 16;
+
+/// Trimming passes at most: each pass can uncover another frame (a
+/// letterboxed picture that has white margins of its own).
+const MAX_TRIM_PASSES: usize = 4;
+
+/// `image` with uniform borders and letterbox bars trimmed off each side,
+/// or `None` when no side has any (or trimming would leave too little).
+/// A line is border when nearly all its pixels are within a small fuzz of
+/// the colour of its side's outermost line. Trimming repeats until nothing more comes off, so a
+/// frame added around a picture that has uniform margins of its own trims
+/// to what the picture alone trims to.
+pub fn trimmed(image: &RgbImage) -> Option<RgbImage> {
+    let mut current = trim_once(image)?;
+    for _ in 1..MAX_TRIM_PASSES {
+        match trim_once(&current) {
+            Some(next) => current = next,
+            None => break,
+        }
+    }
+    let (w, h) = image.dimensions();
+    let (kw, kh) = current.dimensions();
+    let too_small = (kw as f32) < w as f32 * MIN_KEPT_SHARE
+        || (kh as f32) < h as f32 * MIN_KEPT_SHARE
+        || kw.min(kh) < MIN_KEPT_PIXELS;
+    (!too_small).then_some(current)
+}
+
+/// One trimming pass (see [`trimmed`]).
+fn trim_once(image: &RgbImage) -> Option<RgbImage> {
+    let (w, h) = image.dimensions();
+    if w < 8 || h < 8 {
+        return None;
+    }
+    let pixel = |x: u32, y: u32| image.get_pixel(x, y).0;
+    let row = |y: u32| (0..w).map(move |x| pixel(x, y));
+    let (mut top, mut bottom) = (0u32, h);
+    let colour = median_colour(row(0));
+    while top < h && border_line(row(top), colour) {
+        top += 1;
+    }
+    let colour = median_colour(row(h - 1));
+    while bottom > top && border_line(row(bottom - 1), colour) {
+        bottom -= 1;
+    }
+    if bottom <= top {
+        return None;
+    }
+    let column = |x: u32| (top..bottom).map(move |y| pixel(x, y));
+    let (mut left, mut right) = (0u32, w);
+    let colour = median_colour(column(0));
+    while left < w && border_line(column(left), colour) {
+        left += 1;
+    }
+    let colour = median_colour(column(w - 1));
+    while right > left && border_line(column(right - 1), colour) {
+        right -= 1;
+    }
+    let (kw, kh) = (right - left, bottom - top);
+    if kw == 0 || (kw == w && kh == h) {
+        return None;
+    }
+    Some(imageops::crop_imm(image, left, top, kw, kh).to_image())
+}
+
+/// Whether a line is border: nearly all its pixels within the fuzz of the
+/// colour of its side's outermost line. Judging by the outermost colour,
+/// a pass stops where an added frame meets the picture, so the next pass
+/// sees the picture exactly as the bank's trimming of it did.
+fn border_line(line: impl Iterator<Item = [u8; 3]>, colour: [u8; 3]) -> bool {
+    let (mut total, mut close) = (0usize, 0usize);
+    for p in line {
+        total += 1;
+        let near = p
+            .iter()
+            .zip(colour)
+            .all(|(a, b)| (i32::from(*a) - i32::from(b)).abs() <= BORDER_FUZZ);
+        close += usize::from(near);
+    }
+    total > 0 && close as f32 >= total as f32 * BORDER_SHARE
+}
+
+/// The per-channel median of some pixels.
+fn median_colour(pixels: impl Iterator<Item = [u8; 3]>) -> [u8; 3] {
+    let mut counts = [[0u32; 256]; 3];
+    let mut total = 0u32;
+    for p in pixels {
+        total += 1;
+        for (c, v) in p.iter().enumerate() {
+            counts[c][usize::from(*v)] += 1;
+        }
+    }
+    let mut out = [0u8; 3];
+    for (c, value) in out.iter_mut().enumerate() {
+        let mut seen = 0u32;
+        for (v, n) in counts[c].iter().enumerate() {
+            seen += n;
+            if seen * 2 >= total {
+                *value = v as u8;
+                break;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
