@@ -286,7 +286,7 @@ pub(crate) struct BankAddArgs {
     #[arg(long)]
     pub(crate) note: Option<String>,
     /// Do not keep photos' crop and trimmed hashes (`pdq_variants`, about
-    /// 4 ms and 800 bytes per photo), which `vigil match --defend crops`
+    /// 8 ms and 800 bytes per photo), which `vigil match --defend crops`
     /// and `trim` compare with.
     #[arg(long)]
     pub(crate) no_variants: bool,

@@ -52,6 +52,12 @@ pub(crate) enum EvalCommand {
     ///
     ///   target/release/vigil eval videos --corpus ~/.cache/vigil/eval-corpus/videos
     Videos(EvalVideosArgs),
+    /// How well the `text` signal survives edits to statements: the same
+    /// measurement as `vigil bench text` (recall per kind of edit, false
+    /// matches among unrelated texts, lookup time), under the family name.
+    ///
+    ///   target/release/vigil eval text
+    Text(crate::cli::BenchTextArgs),
 }
 
 #[derive(Debug, Args)]

@@ -376,9 +376,31 @@ fn report(measured: &[MeasuredVideo], skipped: usize, started: Instant) -> Value
             }
         }
     }
+    let per_video: Vec<Value> = measured
+        .iter()
+        .map(|m| {
+            let copies: serde_json::Map<String, Value> = EDITS
+                .iter()
+                .zip(&m.copies)
+                .map(|(edit, result)| {
+                    let value = result.map_or(Value::Null, |(q, c)| {
+                        json!({"query_pct": q, "compared_pct": c})
+                    });
+                    (edit.name(), value)
+                })
+                .collect();
+            json!({
+                "video": m.path,
+                "frames": m.frames.len(),
+                "usable_frames": vigil_signal::vpdq::usable_hashes(&m.frames, DEFAULT_QUALITY_THRESHOLD).len(),
+                "copies": copies,
+            })
+        })
+        .collect();
     json!({
         "videos": measured.len(),
         "skipped_videos": skipped,
+        "per_video": per_video,
         "frame_distance": DEFAULT_FRAME_DISTANCE,
         "match_pct": DEFAULT_QUERY_MATCH_PCT,
         "edits": edits,

@@ -162,7 +162,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             };
             bench_video::run(&settings, stdout())
         }
-        Command::Bench(BenchCommand::Text(args)) => {
+        Command::Bench(BenchCommand::Text(args)) | Command::Eval(EvalCommand::Text(args)) => {
             let settings = bench_text::BenchTextSettings {
                 corpus: args.corpus,
                 documents: args.documents.max(1),
