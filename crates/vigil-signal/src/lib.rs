@@ -48,6 +48,7 @@ mod error;
 pub mod exact;
 pub mod pdq;
 pub mod text;
+pub mod variants;
 pub mod vpdq;
 
 pub use error::Error;

@@ -345,8 +345,7 @@ fn normalise(signal_type: &str, value: &str) -> Result<String, Error> {
             Ok(sketch.to_string())
         }
         // Vigil's banked image variants for the lookup defences:
-        // `name:pdq_hex:quality` items joined by commas (vigil-media names
-        // the variants; here only the shape is checked).
+        // `name:pdq_hex:quality` items joined by commas.
         "pdq_variants" => normalise_variants(value),
         other => Err(Error::Invalid(format!(
             "no such signal type {other:?}; expected one of {}",
@@ -356,35 +355,23 @@ fn normalise(signal_type: &str, value: &str) -> Result<String, Error> {
 }
 
 fn normalise_variants(value: &str) -> Result<String, Error> {
-    let invalid = |item: &str, why: &str| {
-        Error::Invalid(format!(
-            "invalid pdq_variants signal: item {item:?} {why} (expected name:pdq_hex:quality)"
-        ))
-    };
-    let mut items = Vec::new();
-    for item in value.split(',').map(str::trim) {
-        let parts: Vec<&str> = item.split(':').collect();
-        let [name, hash, quality] = parts[..] else {
-            return Err(invalid(item, "does not have three parts"));
-        };
-        let name_ok = (1..=16).contains(&name.len())
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-        if !name_ok {
-            return Err(invalid(item, "has a bad name"));
-        }
-        let hash = hash
-            .parse::<PdqHash>()
-            .map_err(|_| invalid(item, "has a bad PDQ hash"))?;
-        let quality = quality
-            .parse::<u8>()
-            .ok()
-            .filter(|q| *q <= 100)
-            .ok_or_else(|| invalid(item, "has a bad quality"))?;
-        items.push(format!("{name}:{hash}:{quality}"));
+    use vigil_signal::variants::VariantHash;
+    let variants = VariantHash::parse_list(value).ok_or_else(|| {
+        Error::Invalid(
+            "invalid pdq_variants signal: expected name:pdq_hex:quality items joined by \
+             commas, with names such as orig, rot90, trimmed, c80, tl90, br60"
+                .to_owned(),
+        )
+    })?;
+    // Vigil banks 11 per photo; a long list is not from Vigil.
+    const MAX_VARIANTS: usize = 64;
+    if variants.len() > MAX_VARIANTS {
+        return Err(Error::Invalid(format!(
+            "invalid pdq_variants signal: {} variants, at most {MAX_VARIANTS}",
+            variants.len()
+        )));
     }
-    Ok(items.join(","))
+    Ok(VariantHash::format_list(&variants))
 }
 
 /// HMA's enabled state: 0 disabled, 1 enabled, a later Unix time = disabled
@@ -574,7 +561,7 @@ mod tests {
         let hash = "F8F8F0CEE0F4A84F06370A22038F63F0B36E2ED596621E1D33E6B39C4E9C9B22";
         let mut signals = Signals::default();
         signals
-            .insert("pdq_variants", &format!("c90:{hash}:87, tl60:{hash}:50"))
+            .insert("pdq_variants", &format!("c90:{hash}:87,tl60:{hash}:50"))
             .unwrap();
         let lower = hash.to_ascii_lowercase();
         assert_eq!(
@@ -588,6 +575,7 @@ mod tests {
             format!("c90:{hash}:101"),
             "c90:abc:50".to_owned(),
             format!("c90:{hash}:50,"),
+            format!("zz90:{hash}:50"),
         ] {
             let err = signals.insert("pdq_variants", &bad).unwrap_err();
             assert!(err.to_string().contains("pdq_variants"), "{bad:?}: {err}");

@@ -39,7 +39,7 @@ fn pixel_symmetries_follow_the_reference_dihedral_order() {
     for (k, turned) in symmetries(&image).iter().enumerate() {
         let exact = plain(turned);
         let nearest = (0..8).min_by_key(|&i| derived[i].distance(&exact)).unwrap();
-        assert_eq!(nearest, k, "symmetry {}", SYMMETRY_NAMES[k]);
+        assert_eq!(nearest, k, "symmetry {k}");
     }
 }
 
