@@ -63,7 +63,7 @@ pub(crate) fn run(
     settings: &EvalImagesSettings,
     mut out: impl Write,
 ) -> anyhow::Result<ExitStatus> {
-    let mut paths = corpus_images(&settings.corpus)?;
+    let mut paths = corpus_files(&settings.corpus, &["jpg", "jpeg", "png"])?;
     let groups = related_groups(&settings.corpus, settings.related.as_deref())?;
     if let Some(limit) = settings.limit {
         paths.truncate(limit);
@@ -79,16 +79,7 @@ pub(crate) fn run(
         .num_threads(settings.threads.max(1))
         .build()
         .context("cannot start worker threads")?;
-    let bar = if settings.progress {
-        ProgressBar::new(paths.len() as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} evaluating {pos}/{len} images [{bar:30}] eta {eta}")
-    {
-        bar.set_style(style.progress_chars("=> "));
-    }
+    let bar = progress_bar(paths.len(), "evaluating images", settings.progress);
     let started = Instant::now();
     let results: Vec<Option<Measured>> = pool.install(|| {
         paths
@@ -153,8 +144,9 @@ pub(crate) fn related_groups(
     Ok(groups)
 }
 
-/// The JPEG and PNG files under `dir`, sorted.
-fn corpus_images(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+/// The files under `dir` whose extension is one of `extensions`
+/// (lower-case), sorted: an evaluation corpus.
+pub(crate) fn corpus_files(dir: &Path, extensions: &[&str]) -> anyhow::Result<Vec<PathBuf>> {
     if !dir.is_dir() {
         bail!(
             "no corpus at {}: build it with scripts/eval-corpus DIR",
@@ -169,11 +161,25 @@ fn corpus_images(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .filter(|p| {
             p.extension()
                 .and_then(|e| e.to_str())
-                .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png"))
+                .is_some_and(|e| extensions.contains(&e.to_ascii_lowercase().as_str()))
         })
         .collect();
     paths.sort();
     Ok(paths)
+}
+
+/// An evaluation's progress bar (hidden unless `show`), counting `what`.
+pub(crate) fn progress_bar(len: usize, what: &str, show: bool) -> ProgressBar {
+    let bar = if show {
+        ProgressBar::new(len as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    let template = format!("{{spinner}} {what} {{pos}}/{{len}} [{{bar:30}}] eta {{eta}}");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
 }
 
 /// Decodes one image (scaled so its longer side is at most `max_side`:

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde_json::{Value, json};
 use vigil_media::{VideoOptions, hash_video_file};
@@ -21,7 +21,7 @@ use vigil_signal::vpdq::{
     DEFAULT_FRAME_DISTANCE, DEFAULT_QUALITY_THRESHOLD, DEFAULT_QUERY_MATCH_PCT, match_frames,
 };
 
-use super::eval_images::related_groups;
+use super::eval_images::{corpus_files, progress_bar, related_groups};
 use crate::ExitStatus;
 
 /// Resolved arguments.
@@ -181,7 +181,10 @@ pub(crate) fn run(
     settings: &EvalVideosSettings,
     mut out: impl Write,
 ) -> anyhow::Result<ExitStatus> {
-    let mut paths = corpus_videos(&settings.corpus)?;
+    let mut paths = corpus_files(
+        &settings.corpus,
+        &["avi", "mp4", "mkv", "webm", "mov", "ogv"],
+    )?;
     if let Some(limit) = settings.limit {
         paths.truncate(limit);
     }
@@ -201,16 +204,11 @@ pub(crate) fn run(
         .num_threads(settings.threads.max(1))
         .build()
         .context("cannot start worker threads")?;
-    let bar = if settings.progress {
-        ProgressBar::new((paths.len() * (EDITS.len() + 1)) as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} editing and hashing {pos}/{len} videos [{bar:30}] eta {eta}",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
+    let bar = progress_bar(
+        paths.len() * (EDITS.len() + 1),
+        "editing and hashing videos",
+        settings.progress,
+    );
     let started = Instant::now();
     let measured: Vec<MeasuredVideo> = pool.install(|| {
         paths
@@ -235,32 +233,6 @@ pub(crate) fn run(
     print_table(&report);
     writeln!(out, "{report}")?;
     Ok(ExitStatus::Success)
-}
-
-/// The video files under `dir`, sorted.
-fn corpus_videos(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    if !dir.is_dir() {
-        bail!(
-            "no corpus at {}: build it with scripts/eval-corpus DIR",
-            dir.display()
-        );
-    }
-    let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(walkdir::DirEntry::into_path)
-        .filter(|p| {
-            p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-                matches!(
-                    e.to_ascii_lowercase().as_str(),
-                    "avi" | "mp4" | "mkv" | "webm" | "mov" | "ogv"
-                )
-            })
-        })
-        .collect();
-    paths.sort();
-    Ok(paths)
 }
 
 /// Hashes one video as `vigil match` does (a frame a second).
