@@ -232,8 +232,10 @@ async fn lookup_upload(
         query.seed.as_deref(),
         query.bypass_coinflip.as_deref(),
     )?;
-    let defences = defences(query.defend.as_deref())?;
+    // The upload is read before `defend` is checked: answering while the
+    // client still sends would break its pipe instead of showing the error.
     let upload = media::read_upload(multipart).await?;
+    let defences = defences(query.defend.as_deref())?;
     let hashed = media::hash_with(upload.media, hash_options(defences)).await?;
     let mut body = lookup_signals(&state, &hashed.signals, &options)?;
     add_defended(&state, &mut body, &hashed.query_variants, &options)?;
