@@ -8,7 +8,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 use reqwest::{Url, redirect};
 
-use crate::{FetchError, UrlPolicy, is_public_address};
+use crate::{FetchError, MemoryBudget, Reservation, UrlPolicy, is_public_address};
 
 /// What a URL answered.
 #[derive(Debug, Clone)]
@@ -19,6 +19,10 @@ pub struct Fetched {
     pub content_type: Option<String>,
     /// The body, at most [`UrlPolicy::max_bytes`] long.
     pub bytes: Vec<u8>,
+    /// The body's share of the fetcher's [`MemoryBudget`], held while this
+    /// value (or a clone) lives, so the bytes stay counted until they are
+    /// hashed and dropped.
+    pub reservation: Option<Arc<Reservation>>,
 }
 
 /// Fetches URLs under a [`UrlPolicy`]. Cheap to clone; share one per process
@@ -27,6 +31,7 @@ pub struct Fetched {
 pub struct Fetcher {
     client: reqwest::Client,
     policy: Arc<UrlPolicy>,
+    budget: Option<MemoryBudget>,
 }
 
 impl Fetcher {
@@ -53,7 +58,16 @@ impl Fetcher {
         Ok(Self {
             client,
             policy: Arc::new(policy),
+            budget: None,
         })
+    }
+
+    /// The same fetcher, counting every body it reads against `budget`
+    /// (its `Content-Length`, or the policy's limit when none is given)
+    /// before reading it.
+    pub fn with_budget(mut self, budget: MemoryBudget) -> Self {
+        self.budget = Some(budget);
+        self
     }
 
     /// The policy applied.
@@ -120,6 +134,14 @@ impl Fetcher {
                 .get(CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
+            let reservation = match &self.budget {
+                Some(budget) => Some(Arc::new(
+                    budget
+                        .reserve(response.content_length().unwrap_or(limit))
+                        .await?,
+                )),
+                None => None,
+            };
             let mut bytes = Vec::new();
             while let Some(chunk) = response
                 .chunk()
@@ -135,6 +157,7 @@ impl Fetcher {
                 url,
                 content_type,
                 bytes,
+                reservation,
             });
         }
     }

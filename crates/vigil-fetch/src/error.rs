@@ -55,6 +55,9 @@ pub enum FetchError {
         /// What failed.
         reason: String,
     },
+    /// Too many bytes are already in flight in this process: retry later.
+    #[error(transparent)]
+    Busy(#[from] crate::BudgetExhausted),
     /// The HTTP client could not be built (TLS set-up).
     #[error("cannot set up the HTTP client: {0}")]
     Setup(String),

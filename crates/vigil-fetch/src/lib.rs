@@ -19,6 +19,8 @@
 //!   hop, which is followed by hand and checked like the first URL. Bodies
 //!   are streamed against a byte limit (checked first against
 //!   `Content-Length`), and the whole fetch runs under one deadline.
+//!   An optional [`MemoryBudget`] counts every body before it is read, so
+//!   concurrent fetches cannot multiply the limit.
 //!   Proxies from the environment are ignored: a proxy would resolve and
 //!   connect on our behalf, past the checks.
 //!
@@ -32,10 +34,12 @@
 //! ```
 #![deny(missing_docs)]
 
+mod budget;
 mod client;
 mod error;
 mod policy;
 
+pub use budget::{BudgetExhausted, MemoryBudget, Reservation};
 pub use client::{Fetched, Fetcher};
 pub use error::FetchError;
 pub use policy::{UrlPolicy, is_public_address};

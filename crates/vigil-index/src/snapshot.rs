@@ -46,7 +46,12 @@ pub fn save(index: &HammingIndex, path: &Path) -> Result<(), Error> {
         source,
     };
     let temporary = temporary_path(path);
-    let file = File::create(&temporary).map_err(io)?;
+    // Owner-only, as the store it mirrors.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&temporary).map_err(io)?;
     let mut out = HashingWriter {
         inner: BufWriter::with_capacity(1 << 20, file),
         hasher: Xxh3::new(),

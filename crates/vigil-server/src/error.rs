@@ -1,8 +1,16 @@
 //! Engine and request errors as HTTP responses: HMA's `{"message": …}`
 //! with its status codes, decided here and nowhere else.
+//!
+//! Routes answer [`ApiError`]s; everything else that can refuse a request
+//! (axum's extractors for JSON syntax and types, content types, path and
+//! query parsing, body limits; an unknown route or method) answers plain
+//! text, which [`json_errors`] turns into the same shape, so a client only
+//! ever has one error format to read.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -49,6 +57,42 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Largest plain-text error body kept as the message; axum's are a line.
+const MAX_REJECTION_TEXT: usize = 4096;
+
+/// The middleware: any error answer that is not JSON becomes
+/// `{"message": "<its text>"}` with the same status and headers
+/// (`Allow`, `WWW-Authenticate`, `Retry-After` stay).
+pub(crate) async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = match axum::body::to_bytes(body, MAX_REJECTION_TEXT).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_owned(),
+        Err(_) => String::new(),
+    };
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    let rewritten = ApiError::new(status, message).into_response();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, rewritten.into_body())
+}
+
 impl From<vigil_engine::Error> for ApiError {
     fn from(error: vigil_engine::Error) -> Self {
         use vigil_engine::Error as E;
@@ -87,6 +131,7 @@ impl From<vigil_fetch::FetchError> for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("Content too large (more than {limit} bytes)"),
             ),
+            F::Busy(busy) => Self::new(StatusCode::SERVICE_UNAVAILABLE, busy.to_string()),
             F::Setup(reason) => {
                 tracing::error!(%reason, "URL fetcher misconfigured");
                 Self::new(

@@ -20,13 +20,22 @@
 //!   `/openapi.json` are always open.
 //! - [`serve`] takes an already-bound listener and a shutdown future, so
 //!   tests run the real server on port 0 without the binary.
+//! - Every connection and request is bounded by [`HttpLimits`]: a
+//!   connection cap with idle and request-head timeouts, request-head and
+//!   body sizes, a memory budget shared by all bodies in flight; requests
+//!   naming a foreign `Host`, or sent by a browser from another site
+//!   without a token, are refused (see `docs/security.md`).
+//! - Every error answer is `{"message": …}`, whoever produced it.
 //!
 //! Deliberate differences from HMA are listed in `docs/hma-compatibility.md`.
 #![deny(missing_docs)]
 
 mod auth;
+mod connections;
 mod error;
+mod guard;
 mod hma;
+mod limits;
 mod media;
 mod metrics;
 mod native;
@@ -43,6 +52,7 @@ use vigil_fetch::Fetcher;
 use vigil_store::Role;
 
 pub use error::ApiError;
+pub use limits::HttpLimits;
 
 /// How a server behaves, decided by its operator (never by API callers).
 #[derive(Debug, Clone)]
@@ -60,11 +70,17 @@ pub struct ServerSettings {
     /// How often exchanges are fetched (curator role only); `None`: never
     /// in the background.
     pub exchange_interval: Option<Duration>,
+    /// Bounds on connections, request heads and bodies.
+    pub limits: HttpLimits,
+    /// Names this server is reached by (e.g. behind a reverse proxy),
+    /// accepted in `Host` besides IP addresses and `localhost`.
+    pub public_hosts: Vec<String>,
 }
 
 impl ServerSettings {
     /// Every role, tokens optional, the default fetch policy, no exchange
-    /// directory, exchanges fetched every 240 s (as HMA's shipped configs).
+    /// directory, exchanges fetched every 240 s (as HMA's shipped configs),
+    /// the default [`HttpLimits`], no public host name.
     pub fn new(fetcher: Fetcher) -> Self {
         Self {
             roles: Role::ALL.to_vec(),
@@ -72,6 +88,8 @@ impl ServerSettings {
             fetcher,
             exchanges: ExchangeSettings::default(),
             exchange_interval: Some(Duration::from_secs(240)),
+            limits: HttpLimits::default(),
+            public_hosts: Vec::new(),
         }
     }
 
@@ -87,6 +105,7 @@ struct AppState {
     settings: Arc<ServerSettings>,
     metrics: Arc<metrics::Metrics>,
     tokens: Arc<auth::TokenCache>,
+    guard: Arc<guard::Guard>,
 }
 
 /// The routes of the groups `roles` enable, with their OpenAPI description.
@@ -125,17 +144,22 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api
 }
 
-/// Largest request body accepted (uploads).
-const MAX_UPLOAD_BYTES: usize = 256 * 1024 * 1024;
-
-/// The router with the routes `settings` enables, over `engine`.
-pub fn router(engine: Arc<Engine>, settings: ServerSettings) -> Router {
+/// The router with the routes `settings` enables, over `engine`, behind
+/// the request guard and the error mapping.
+pub fn router(engine: Arc<Engine>, mut settings: ServerSettings) -> Router {
     let api = Arc::new(openapi());
+    let guard = Arc::new(guard::Guard::new(
+        settings.limits.clone(),
+        &settings.public_hosts,
+    ));
+    // Fetched bodies count against the same budget as uploaded ones.
+    settings.fetcher = settings.fetcher.clone().with_budget(guard.budget.clone());
     let state = AppState {
         engine,
         settings: Arc::new(settings),
         metrics: Arc::new(metrics::Metrics::new()),
         tokens: Arc::new(auth::TokenCache::default()),
+        guard,
     };
     let (routes, _) = routes_for(&state.settings.roles).split_for_parts();
     routes
@@ -150,21 +174,28 @@ pub fn router(engine: Arc<Engine>, settings: ServerSettings) -> Router {
             "/metrics",
             axum::routing::get(metrics::render).with_state(state.clone()),
         )
-        // Uploads up to `vigil hash`'s default file limit; larger bodies get 413.
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
+        // The guard limits every body (JSON or upload) itself.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            guard::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             metrics::record,
         ))
+        .layer(axum::middleware::from_fn(error::json_errors))
         .with_state(state)
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then finishes
-/// the requests in flight. With the curator role and an
+/// the requests in flight (within [`HttpLimits::shutdown_grace`]).
+/// Connections are held to [`ServerSettings::limits`]. With the curator
+/// role and an
 /// [`exchange_interval`](ServerSettings::exchange_interval), exchanges are
 /// fetched in the background meanwhile.
 pub async fn serve(
@@ -183,9 +214,8 @@ pub async fn serve(
         }
         _ => None,
     };
-    let served = axum::serve(listener, router(engine, settings))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let limits = settings.limits.clone();
+    let served = connections::serve(listener, router(engine, settings), limits, shutdown).await;
     if let Some(task) = fetching {
         task.abort();
     }

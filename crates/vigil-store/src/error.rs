@@ -28,6 +28,14 @@ pub enum Error {
     #[cfg(feature = "postgres")]
     #[error("PostgreSQL error: {0}")]
     Postgres(#[from] postgres::Error),
+    /// The database file could not be created.
+    #[error("cannot create {path}: {source}")]
+    Create {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// Stored JSON could not be read back (the database was edited by hand
     /// or damaged).
     #[error("stored record is unreadable: {0}")]

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::cli_eval::EvalCommand;
 use crate::cli_monitor::{BenchMonitorArgs, MonitorCommand, ReportCommand};
+use crate::cli_serve::ServeArgs;
 use crate::env_vars;
 
 /// Vigil finds copies and variants of known terrorist propaganda.
@@ -165,42 +166,6 @@ pub(crate) enum Command {
     /// positives on benign corpora.
     #[command(subcommand)]
     Eval(EvalCommand),
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct ServeArgs {
-    /// Address to listen on. Any address but loopback requires API tokens.
-    #[arg(long, default_value = "127.0.0.1:5100")]
-    pub(crate) listen: std::net::SocketAddr,
-    /// Route groups to serve (comma list): hasher (/h), matcher (/m),
-    /// curator (/c). Others answer 404, as in HMA.
-    #[arg(long, value_delimiter = ',', default_value = "hasher,matcher,curator")]
-    pub(crate) roles: Vec<RoleArg>,
-    /// Require an API token even on loopback.
-    #[arg(long)]
-    pub(crate) require_tokens: bool,
-    /// Only fetch URLs on this host or its subdomains (repeatable; default:
-    /// any public host).
-    #[arg(long = "fetch-allowed-host", value_name = "HOST")]
-    pub(crate) fetch_allowed_hosts: Vec<String>,
-    /// Also fetch from loopback, private and link-local addresses. Only for
-    /// tests and closed networks: it lets callers reach the host's network.
-    #[arg(long)]
-    pub(crate) fetch_allow_private: bool,
-    /// Largest body fetched from a URL, in MiB (larger: 413).
-    #[arg(long, default_value_t = 100, value_name = "MIB")]
-    pub(crate) fetch_max_mib: u64,
-    /// Deadline for fetching one URL, in seconds.
-    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
-    pub(crate) fetch_timeout: u64,
-    /// Directory `local_file` exchanges read from (their `filename` is
-    /// relative to it). Without it, local_file exchanges cannot fetch.
-    #[arg(long, value_name = "DIR")]
-    pub(crate) exchange_dir: Option<std::path::PathBuf>,
-    /// Seconds between background fetches of every enabled exchange
-    /// (0: only on creation and `POST /c/exchange/NAME/fetch`).
-    #[arg(long, default_value_t = 240, value_name = "SECONDS")]
-    pub(crate) exchange_interval: u64,
 }
 
 /// A role, as the CLI spells it.

@@ -12,6 +12,7 @@
 mod cli;
 mod cli_eval;
 mod cli_monitor;
+mod cli_serve;
 mod commands;
 mod env_vars;
 mod logging;

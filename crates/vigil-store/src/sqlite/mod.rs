@@ -37,8 +37,11 @@ impl std::fmt::Debug for SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and brings its
-    /// schema up to date.
+    /// schema up to date. A new file is readable by its owner only (0600;
+    /// SQLite gives its `-wal` and `-shm` files the same mode): banks name
+    /// what an organisation looks for, and tokens are stored there.
     pub fn open(path: &Path) -> Result<Self, Error> {
+        create_private(path)?;
         let connection = Connection::open(path)?;
         // WAL: readers never block the writer and a crash mid-transaction
         // leaves the last committed state. FULL sync makes every commit
@@ -69,6 +72,22 @@ impl SqliteStore {
         self.connection
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Creates `path` empty with mode 0600 unless it exists.
+fn create_private(path: &Path) -> Result<(), Error> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(Error::Create {
+            path: path.to_owned(),
+            source,
+        }),
     }
 }
 
