@@ -97,6 +97,10 @@ pub struct MonitorOptions {
     /// Most posts taken from one read of a source (newest first), so a
     /// huge feed cannot flood the queue.
     pub max_posts_per_read: usize,
+    /// Checks in a row that must time out, while other hosts answer,
+    /// before a tracked URL counts as gone with its host unresponsive (a
+    /// host that takes connections and never answers). At least 1.
+    pub unresponsive_after: u32,
 }
 
 impl Default for MonitorOptions {
@@ -124,6 +128,9 @@ impl Default for MonitorOptions {
             retry: RetryPolicy::default(),
             webhook_timeout: Duration::from_secs(10),
             max_posts_per_read: 1_000,
+            // Three ladder steps: a host down for maintenance gets a
+            // chance to come back, a wedged one is not tracked forever.
+            unresponsive_after: 3,
         }
     }
 }
