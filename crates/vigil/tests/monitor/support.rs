@@ -26,18 +26,33 @@ pub fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-pub fn start_monitor(args: &[String]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(args)
-        .env("RUST_LOG", "vigil_engine=debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+/// A running `vigil monitor run`, killed if a failing test leaves it
+/// running.
+pub struct MonitorProcess(Option<Child>);
+
+impl Drop for MonitorProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+pub fn start_monitor(args: &[String]) -> MonitorProcess {
+    MonitorProcess(Some(
+        Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .args(args)
+            .env("RUST_LOG", "vigil_engine=debug")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ))
 }
 
 /// Ctrl-C, then the monitor must stop cleanly and print its counts.
-pub fn interrupt(child: Child) -> Value {
+pub fn interrupt(child: MonitorProcess) -> Value {
     stop(child, "INT").0
 }
 
@@ -45,7 +60,8 @@ pub fn interrupt(child: Child) -> Value {
 /// print its counts. Returns them and the time from the signal to the exit.
 /// A monitor still running 30 s after the signal is killed and the test
 /// fails.
-pub fn stop(child: Child, signal: &str) -> (Value, Duration) {
+pub fn stop(mut monitor: MonitorProcess, signal: &str) -> (Value, Duration) {
+    let child = monitor.0.take().expect("a monitor is stopped once");
     let pid = child.id().to_string();
     let sent = Instant::now();
     let status = Command::new("kill")
