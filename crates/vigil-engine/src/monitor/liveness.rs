@@ -141,6 +141,14 @@ impl GoneReason {
     }
 }
 
+/// What a run of `in_a_row` timed-out checks of one URL says: its host is
+/// unresponsive once the run is `needed` long (at least 1), but only while
+/// other hosts answer (`others_answer`): when the monitor's own network is
+/// down, every host times out.
+pub fn unresponsive(in_a_row: u32, needed: u32, others_answer: bool) -> Option<GoneReason> {
+    (in_a_row >= needed.max(1) && others_answer).then_some(GoneReason::HostUnresponsive)
+}
+
 /// Checks that timed out in a row, per sighting, and when the first of
 /// them ended: how a host that takes connections but never answers is
 /// told from one that was slow once. Kept in memory, so a restarted
@@ -256,6 +264,10 @@ mod tests {
         assert_eq!(silences.end(7), Some(9_000));
         assert_eq!(silences.end(8), Some(1_500));
         assert_eq!(GoneReason::HostUnresponsive.as_str(), "host_unresponsive");
+        assert_eq!(unresponsive(2, 3, true), None);
+        assert_eq!(unresponsive(3, 3, true), Some(GoneReason::HostUnresponsive));
+        assert_eq!(unresponsive(9, 3, false), None, "our own network is down");
+        assert_eq!(unresponsive(1, 0, true), Some(GoneReason::HostUnresponsive));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use vigil_store::{
 };
 
 use super::alert::{AlertKind, alert_body, alert_id};
-use super::liveness::{GoneReason, gone_by_status};
+use super::liveness::{GoneReason, gone_by_status, unresponsive};
 use super::runner::{Shared, blocking, host_of, is_refusal};
 use super::scan::{Scanned, scan_bytes};
 use super::{MonitorError, now_ms};
@@ -447,9 +447,11 @@ pub(super) async fn check(shared: Arc<Shared>, sighting: Sighting) -> Result<(),
 /// once enough checks in a row timed out while other hosts answered
 /// lately (when our own network is down, every host times out).
 fn timed_out(shared: &Shared, id: i64) -> Option<GoneReason> {
-    let in_a_row = shared.silences.timed_out(id, now_ms());
-    (in_a_row >= shared.options.unresponsive_after.max(1) && shared.network_is_up(NETWORK_WINDOW))
-        .then_some(GoneReason::HostUnresponsive)
+    unresponsive(
+        shared.silences.timed_out(id, now_ms()),
+        shared.options.unresponsive_after,
+        shared.network_is_up(NETWORK_WINDOW),
+    )
 }
 
 /// Whether what a URL serves now is still the content it matched:
