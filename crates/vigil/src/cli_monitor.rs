@@ -127,8 +127,9 @@ pub(crate) struct MonitorRunArgs {
     /// Follow links only to these hosts (and their subdomains);
     /// repeatable. By default any public host may be fetched. The sources
     /// added with `monitor source add` are always read, whatever their
-    /// host (with its robots.txt): the list limits where the links they
-    /// post lead, not what you chose to watch.
+    /// host (with its robots.txt; a redirect off that host and its
+    /// subdomains must still pass the list): the list limits where the
+    /// links they post lead, not what you chose to watch.
     #[arg(long = "allow-host", value_name = "HOST")]
     pub(crate) allow_hosts: Vec<String>,
     /// Allow loopback and private addresses: for closed networks and
