@@ -242,8 +242,10 @@ impl Monitor {
     /// Work still running after that (a parse of a hostile page, on the
     /// blocking pool) is left behind, not waited for: the caller should
     /// shut its runtime down with a short timeout. The store stays
-    /// consistent because jobs are claimed in memory only and every record
-    /// is written in one store call, after the work it records.
+    /// consistent: jobs are claimed in memory only (nothing to release),
+    /// each record is written after the work it records, and writing one
+    /// again is harmless (sightings and alerts are deduplicated), so work
+    /// cut off is simply redone by the next run.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), MonitorError> {
         let shared = &self.shared;
         tokio::pin!(shutdown);
