@@ -28,13 +28,15 @@ pub mod posts;
 pub mod report;
 mod runner;
 mod scan;
+mod status;
 mod work;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use runner::{Monitor, MonitorStatus};
+pub use runner::Monitor;
 pub use scan::{Scanned, scan_bytes};
+pub use status::MonitorStatus;
 
 use crate::LookupOptions;
 use alert::RetryPolicy;

@@ -6,11 +6,10 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::path::{Component, Path};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use url::Url;
@@ -20,6 +19,7 @@ use vigil_store::{NewSighting, Source, SourceKind};
 use super::liveness::Silences;
 use super::politeness::{HostGate, RobotsCache};
 use super::posts::{Post, parse_feed, parse_page, parse_telegram_export};
+use super::status::{Counters, MonitorStatus};
 use super::{MonitorError, MonitorOptions, now_ms};
 use crate::Engine;
 
@@ -34,58 +34,6 @@ const SOURCES_EVERY: Duration = Duration::from_secs(1);
 const GRACE: Duration = Duration::from_millis(700);
 /// Largest channel export read.
 const MAX_EXPORT_BYTES: u64 = 512 * 1024 * 1024;
-
-/// Counters of what a running monitor has done, for status lines.
-#[derive(Debug, Default)]
-pub(super) struct Counters {
-    pub(super) reads: AtomicU64,
-    pub(super) read_errors: AtomicU64,
-    pub(super) posts: AtomicU64,
-    pub(super) links: AtomicU64,
-    pub(super) fetched: AtomicU64,
-    pub(super) not_fetched: AtomicU64,
-    pub(super) failed: AtomicU64,
-    pub(super) matched: AtomicU64,
-    pub(super) alerts: AtomicU64,
-    pub(super) delivered: AtomicU64,
-    pub(super) delivery_failures: AtomicU64,
-    pub(super) checks: AtomicU64,
-    pub(super) gone: AtomicU64,
-    pub(super) resurfacings: AtomicU64,
-}
-
-/// A snapshot of [`Monitor::status`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct MonitorStatus {
-    /// Source reads done.
-    pub reads: u64,
-    /// Source reads that failed.
-    pub read_errors: u64,
-    /// Posts read (repeats included).
-    pub posts: u64,
-    /// New URLs seen.
-    pub links: u64,
-    /// URLs fetched and hashed.
-    pub fetched: u64,
-    /// URLs recorded without fetching (onion, allowlist, robots.txt).
-    pub not_fetched: u64,
-    /// Fetches that failed.
-    pub failed: u64,
-    /// Sightings that matched banked content.
-    pub matched: u64,
-    /// Alerts raised.
-    pub alerts: u64,
-    /// Alert deliveries that reached a webhook.
-    pub delivered: u64,
-    /// Delivery attempts that failed (retried).
-    pub delivery_failures: u64,
-    /// Liveness checks done.
-    pub checks: u64,
-    /// Sightings found gone.
-    pub gone: u64,
-    /// Resurfacings found.
-    pub resurfacings: u64,
-}
 
 /// A unit of work, so the same one is never started twice at once.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -216,24 +164,7 @@ impl Monitor {
 
     /// What the monitor has done since it started.
     pub fn status(&self) -> MonitorStatus {
-        let c = &self.shared.counters;
-        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
-        MonitorStatus {
-            reads: get(&c.reads),
-            read_errors: get(&c.read_errors),
-            posts: get(&c.posts),
-            links: get(&c.links),
-            fetched: get(&c.fetched),
-            not_fetched: get(&c.not_fetched),
-            failed: get(&c.failed),
-            matched: get(&c.matched),
-            alerts: get(&c.alerts),
-            delivered: get(&c.delivered),
-            delivery_failures: get(&c.delivery_failures),
-            checks: get(&c.checks),
-            gone: get(&c.gone),
-            resurfacings: get(&c.resurfacings),
-        }
+        self.shared.counters.snapshot()
     }
 
     /// Runs until `shutdown` completes, then lets running work finish (up
