@@ -31,7 +31,7 @@ const SOURCES_EVERY: Duration = Duration::from_secs(1);
 /// off (cut-off work is redone on the next start). Short: a stop must take
 /// under 2 s whatever is running, and parsing a hostile page or waiting on
 /// a silent host may never end on its own.
-const GRACE: Duration = Duration::from_millis(700);
+const GRACE: Duration = Duration::from_millis(500);
 /// Largest channel export read.
 const MAX_EXPORT_BYTES: u64 = 512 * 1024 * 1024;
 
@@ -168,7 +168,7 @@ impl Monitor {
     }
 
     /// Runs until `shutdown` completes, then lets running work finish (up
-    /// to 0.7 s; anything cut off is redone on the next start).
+    /// to 0.5 s; anything cut off is redone on the next start).
     ///
     /// Work still running after that (a parse of a hostile page, on the
     /// blocking pool) is left behind, not waited for: the caller should

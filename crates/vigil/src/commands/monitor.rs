@@ -171,9 +171,9 @@ pub(crate) fn options(args: &MonitorRunArgs) -> anyhow::Result<MonitorOptions> {
 
 /// How long a stopped monitor waits for blocking work left running (store
 /// writes finish well within it) before the process exits anyway: with the
-/// monitor's own 0.7 s of grace, a stop takes about 1 s, under the 2 s
+/// monitor's own 0.5 s of grace, a stop takes under 1 s, well under the 2 s
 /// promised.
-const STOP_TIMEOUT: Duration = Duration::from_millis(300);
+const STOP_TIMEOUT: Duration = Duration::from_millis(200);
 
 /// `vigil monitor run`.
 pub(crate) fn run(store: &StoreSettings, args: &MonitorRunArgs) -> anyhow::Result<ExitStatus> {
