@@ -32,11 +32,16 @@ pub struct Fetcher {
     client: reqwest::Client,
     policy: Arc<UrlPolicy>,
     budget: Option<MemoryBudget>,
+    /// Deadline for connecting (within the whole fetch's deadline).
+    connect_timeout: std::time::Duration,
 }
 
 impl Fetcher {
     /// A fetcher that applies `policy` to every request.
     pub fn new(policy: UrlPolicy) -> Result<Self, FetchError> {
+        // A host that takes SYNs but never completes a handshake is given
+        // up on early, so a retry elsewhere still fits in the deadline.
+        let connect_timeout = policy.timeout.min(std::time::Duration::from_secs(10));
         let client = reqwest::Client::builder()
             // Redirects are followed by hand so that each target is checked.
             .redirect(redirect::Policy::none())
@@ -52,13 +57,14 @@ impl Fetcher {
                     .collect(),
             })
             .user_agent(policy.user_agent.clone())
-            .connect_timeout(policy.timeout.min(std::time::Duration::from_secs(10)))
+            .connect_timeout(connect_timeout)
             .build()
             .map_err(|e| FetchError::Setup(e.to_string()))?;
         Ok(Self {
             client,
             policy: Arc::new(policy),
             budget: None,
+            connect_timeout,
         })
     }
 
@@ -77,15 +83,40 @@ impl Fetcher {
 
     /// GETs `url`, following redirects that pass the policy, and returns the
     /// body if it is a 2xx answer within the size limit and the deadline.
+    ///
+    /// Every phase is bounded: connecting by the connect timeout (at most
+    /// 10 s), and the whole fetch — connecting, waiting for the headers,
+    /// redirects and reading the body — by [`UrlPolicy::timeout`], so a host
+    /// that accepts a connection and never answers (or trickles its body)
+    /// costs at most that long and ends in [`FetchError::Timeout`].
     pub async fn get(&self, url: &str) -> Result<Fetched, FetchError> {
-        let seconds = self.policy.timeout.as_secs().max(1);
-        tokio::time::timeout(self.policy.timeout, self.get_within_deadline(url))
-            .await
-            .map_err(|_| FetchError::Timeout { seconds })?
+        self.get_also_allowing(url, None).await
     }
 
-    async fn get_within_deadline(&self, url: &str) -> Result<Fetched, FetchError> {
-        let mut url = self.policy.check_url(url)?;
+    /// As [`Fetcher::get`], with `also_allowed` (a host and its subdomains)
+    /// passing the allowlist, on the first URL and on redirect hops: for
+    /// URLs the operator named (a monitor's own sources), never for URLs a
+    /// stranger chose. Every other rule still applies.
+    pub async fn get_also_allowing(
+        &self,
+        url: &str,
+        also_allowed: Option<&str>,
+    ) -> Result<Fetched, FetchError> {
+        let seconds = self.policy.timeout.as_secs().max(1);
+        tokio::time::timeout(
+            self.policy.timeout,
+            self.get_within_deadline(url, also_allowed),
+        )
+        .await
+        .map_err(|_| FetchError::Timeout { seconds })?
+    }
+
+    async fn get_within_deadline(
+        &self,
+        url: &str,
+        also_allowed: Option<&str>,
+    ) -> Result<Fetched, FetchError> {
+        let mut url = self.policy.check_url_also_allowing(url, also_allowed)?;
         let mut redirects = 0;
         loop {
             let mut response = self
@@ -93,7 +124,7 @@ impl Fetcher {
                 .get(url.clone())
                 .send()
                 .await
-                .map_err(|e| transport_error(&url, &e))?;
+                .map_err(|e| self.transport_error(&url, &e))?;
             let status = response.status();
             if status.is_redirection()
                 && let Some(location) = response.headers().get(LOCATION)
@@ -113,7 +144,9 @@ impl Fetcher {
                         reason: "a redirect with an unreadable Location".to_owned(),
                     })?;
                 tracing::debug!(from = %url, to = %target, "following redirect");
-                url = self.policy.check_url(target.as_str())?;
+                url = self
+                    .policy
+                    .check_url_also_allowing(target.as_str(), also_allowed)?;
                 continue;
             }
             if !status.is_success() {
@@ -146,7 +179,7 @@ impl Fetcher {
             while let Some(chunk) = response
                 .chunk()
                 .await
-                .map_err(|e| transport_error(&url, &e))?
+                .map_err(|e| self.transport_error(&url, &e))?
             {
                 if (bytes.len() + chunk.len()) as u64 > limit {
                     return Err(FetchError::TooLarge { limit });
@@ -161,11 +194,23 @@ impl Fetcher {
             });
         }
     }
+
+    /// Turns a client error into ours, recognising our resolver's refusal
+    /// somewhere in its chain of causes, and the client's own (connect)
+    /// timeout as a timeout.
+    fn transport_error(&self, url: &Url, error: &reqwest::Error) -> FetchError {
+        if error.is_timeout() {
+            return FetchError::Timeout {
+                seconds: self.connect_timeout.as_secs().max(1),
+            };
+        }
+        client_error(url, error)
+    }
 }
 
 /// Turns a client error into ours, recognising our resolver's refusal
 /// somewhere in its chain of causes.
-fn transport_error(url: &Url, error: &reqwest::Error) -> FetchError {
+fn client_error(url: &Url, error: &reqwest::Error) -> FetchError {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(current) = cause {
         if let Some(refused) = current.downcast_ref::<RefusedAddress>() {
@@ -182,7 +227,7 @@ fn transport_error(url: &Url, error: &reqwest::Error) -> FetchError {
         reason = format!("{reason}: {inner}");
         source = inner.source();
     }
-    if error.is_connect() && !error.is_timeout() {
+    if error.is_connect() {
         return FetchError::Unreachable {
             url: url.to_string(),
             reason,

@@ -58,6 +58,18 @@ impl UrlPolicy {
     /// before resolving its host: scheme, host, credentials, allowlist, and
     /// the address itself when the host is an IP literal.
     pub fn check_url(&self, url: &str) -> Result<Url, FetchError> {
+        self.check_url_also_allowing(url, None)
+    }
+
+    /// As [`UrlPolicy::check_url`], with `also_allowed` (a host and its
+    /// subdomains) passing the allowlist as if it were on it: for URLs the
+    /// operator named, not ones a stranger posted. Every other rule still
+    /// applies.
+    pub fn check_url_also_allowing(
+        &self,
+        url: &str,
+        also_allowed: Option<&str>,
+    ) -> Result<Url, FetchError> {
         let unsafe_url = |reason: &str| FetchError::Unsafe {
             url: url.to_owned(),
             reason: reason.to_owned(),
@@ -75,7 +87,8 @@ impl UrlPolicy {
             Host::Ipv4(ip) => ip.to_string(),
             Host::Ipv6(ip) => ip.to_string(),
         };
-        if !self.host_allowed(&host_name) {
+        let named = also_allowed.is_some_and(|also| host_covered(&host_name, also));
+        if !named && !self.host_allowed(&host_name) {
             return Err(unsafe_url("host is not in the allowlist"));
         }
         let literal = match host {
@@ -94,19 +107,26 @@ impl UrlPolicy {
     /// Whether `host` (lowercase, no trailing dot) passes the allowlist.
     fn host_allowed(&self, host: &str) -> bool {
         self.allowed_hosts.is_empty()
-            || self.allowed_hosts.iter().any(|allowed| {
-                let allowed = allowed.trim_end_matches('.').to_ascii_lowercase();
-                host == allowed
-                    || host
-                        .strip_suffix(allowed.as_str())
-                        .is_some_and(|prefix| prefix.ends_with('.'))
-            })
+            || self
+                .allowed_hosts
+                .iter()
+                .any(|allowed| host_covered(host, allowed))
     }
 
     /// Whether connecting to `ip` is allowed.
     pub fn address_allowed(&self, ip: IpAddr) -> bool {
         self.allow_private || is_public_address(ip)
     }
+}
+
+/// Whether `host` (lowercase, no trailing dot) is `entry` or one of its
+/// subdomains.
+fn host_covered(host: &str, entry: &str) -> bool {
+    let entry = entry.trim_end_matches('.').to_ascii_lowercase();
+    host == entry
+        || host
+            .strip_suffix(entry.as_str())
+            .is_some_and(|prefix| prefix.ends_with('.'))
 }
 
 /// Whether `ip` is a globally routable unicast address: not loopback,
@@ -267,6 +287,13 @@ mod tests {
         assert!(refused(&policy, "https://badexample.org/").contains("allowlist"));
         assert!(refused(&policy, "https://example.org.evil.test/").contains("allowlist"));
         assert!(refused(&policy, "https://8.8.8.8/").contains("allowlist"));
+        // A host the operator named passes, with its subdomains, and only it.
+        let named = |url: &str| policy.check_url_also_allowing(url, Some("Beacon.Test"));
+        assert!(named("https://beacon.test/feed").is_ok());
+        assert!(named("https://www.beacon.test/feed").is_ok());
+        assert!(named("https://media.test/").is_ok());
+        assert!(named("https://notbeacon.test/").is_err());
+        assert!(named("ftp://beacon.test/").is_err());
     }
 
     #[test]

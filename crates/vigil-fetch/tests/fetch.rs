@@ -221,3 +221,94 @@ async fn fixed_resolution_reaches_virtual_hosts_and_is_still_checked() {
         Err(FetchError::Unsafe { .. })
     ));
 }
+
+/// A host that accepts connections and then never answers (`trickle`:
+/// answers headers, then a byte every 200 ms, forever).
+async fn hung_server(trickle: bool) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 2048];
+                let _ = socket.read(&mut request).await;
+                if trickle {
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+                        .await;
+                }
+                loop {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    if trickle && socket.write_all(b"x").await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn a_host_that_never_answers_costs_at_most_the_deadline() {
+    let fetcher = Fetcher::new(loopback_policy()).unwrap();
+    for trickle in [false, true] {
+        let port = hung_server(trickle).await;
+        let started = std::time::Instant::now();
+        let result = fetcher.get(&format!("http://127.0.0.1:{port}/")).await;
+        assert!(
+            matches!(result, Err(FetchError::Timeout { seconds: 1 })),
+            "trickle {trickle}: {result:?}"
+        );
+        // The policy's deadline is 1 s; the timer's own slack is all that
+        // may come on top.
+        assert!(
+            started.elapsed() < Duration::from_millis(1_500),
+            "trickle {trickle}: {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_named_host_passes_the_allowlist_and_nothing_else_does() {
+    let port = site().await;
+    let loopback: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let fetcher = Fetcher::new(UrlPolicy {
+        allowed_hosts: vec!["files.example".into()],
+        resolve: vec![
+            ("beacon.example".into(), loopback),
+            ("other.example".into(), loopback),
+        ],
+        ..loopback_policy()
+    })
+    .unwrap();
+    let beacon = format!("http://beacon.example:{port}/to-ok");
+    assert!(matches!(
+        fetcher.get(&beacon).await,
+        Err(FetchError::Unsafe { .. })
+    ));
+    let fetched = fetcher
+        .get_also_allowing(&beacon, Some("beacon.example"))
+        .await
+        .unwrap();
+    assert_eq!(fetched.bytes, vec![7u8; 1000]);
+    // Only the named host: another one stays outside the allowlist, and
+    // the other rules (here: no file URLs) still hold for the named one.
+    let other = format!("http://other.example:{port}/ok");
+    assert!(matches!(
+        fetcher
+            .get_also_allowing(&other, Some("beacon.example"))
+            .await,
+        Err(FetchError::Unsafe { .. })
+    ));
+    assert!(matches!(
+        fetcher
+            .get_also_allowing(
+                &format!("http://beacon.example:{port}/to-file"),
+                Some("beacon.example")
+            )
+            .await,
+        Err(FetchError::Unsafe { .. })
+    ));
+}

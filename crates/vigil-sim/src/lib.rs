@@ -2,8 +2,9 @@
 //! on loopback: beacon feeds and pages and a channel export that post links
 //! over time, file hosts that serve images (directly or behind a landing
 //! page), shorteners that redirect, hosts that take files down (404, 410,
-//! a "removed" page, other content) or vanish altogether, and a webhook
-//! receiver that records alerts.
+//! a "removed" page, other content), vanish altogether or hang (accept
+//! requests and never answer), fixed pages (e.g. a hostile one), and a
+//! webhook receiver that records alerts.
 //!
 //! Every host name is virtual: one server answers for all of them by the
 //! `Host` header, except "fragile" hosts, which get a listener of their own
@@ -163,6 +164,12 @@ pub struct Scenario {
     pub robots: Vec<(String, String)>,
     /// Fragile hosts that go down (connections refused) at a time.
     pub hosts_down: Vec<(String, Duration)>,
+    /// Hosts that hang from a time on: they still accept connections and
+    /// read requests, but never answer (a wedged server or a tarpit).
+    pub hosts_silent: Vec<(String, Duration)>,
+    /// Fixed bodies by `(host, path)`, served as `text/html` whatever the
+    /// time: pages the caller builds itself, e.g. a hostile one.
+    pub pages: Vec<(String, String, Arc<[u8]>)>,
     /// Webhook deliveries answered 503 before the receiver starts taking
     /// them, to exercise retries.
     pub webhook_failures: usize,

@@ -27,6 +27,8 @@ pub(crate) struct State {
     redirects: HashMap<(String, String), String>,
     robots: HashMap<String, String>,
     sources: HashMap<(String, String), usize>,
+    pages: HashMap<(String, String), Arc<[u8]>>,
+    silent: HashMap<String, Duration>,
     pub(crate) requests: Mutex<Vec<Request>>,
     pub(crate) alerts: Mutex<Vec<ReceivedAlert>>,
     webhook_calls: AtomicUsize,
@@ -57,6 +59,12 @@ impl State {
                 SourceSpec::Telegram { .. } => None,
             })
             .collect();
+        let pages = scenario
+            .pages
+            .iter()
+            .map(|(host, path, body)| ((host.clone(), path.clone()), Arc::clone(body)))
+            .collect();
+        let silent = scenario.hosts_silent.iter().cloned().collect();
         Self {
             scenario,
             start,
@@ -64,6 +72,8 @@ impl State {
             redirects,
             robots,
             sources,
+            pages,
+            silent,
             requests: Mutex::new(Vec::new()),
             alerts: Mutex::new(Vec::new()),
             webhook_calls: AtomicUsize::new(0),
@@ -135,6 +145,11 @@ async fn handle(
         host: host.clone(),
         path: path.clone(),
     });
+    if state.silent.get(&host).is_some_and(|from| now >= *from) {
+        // Hung: the request was read and is never answered; only the
+        // client giving up ends it.
+        return std::future::pending().await;
+    }
     if method == Method::POST && path == "/alerts" {
         return receive_alert(&state, now, &body);
     }
@@ -145,6 +160,13 @@ async fn handle(
         };
     }
     let key = (host.clone(), path.clone());
+    if let Some(body) = state.pages.get(&key) {
+        return answer(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            Bytes::from_owner(Arc::clone(body)),
+        );
+    }
     if let Some(target) = state.redirects.get(&key) {
         let mut response = answer(StatusCode::FOUND, "text/plain", "");
         if let Ok(value) = target.parse() {

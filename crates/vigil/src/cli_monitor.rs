@@ -20,7 +20,8 @@ pub(crate) enum MonitorCommand {
     /// Links are refanged (hxxp, [.], (dot), spaces) and followed through
     /// shorteners and redirects, each hop checked against the URL rules:
     /// http(s) only, never loopback or private addresses (unless
-    /// --allow-private), only --allow-host hosts when any are given. Onion
+    /// --allow-private), only --allow-host hosts when any are given (your
+    /// own sources are read whatever their host). Onion
     /// and ZeroNet addresses are recorded, never fetched. robots.txt is
     /// obeyed (a source may opt out with `source add --ignore-robots`);
     /// requests to one host are limited (--per-host, --per-host-gap); no
@@ -28,16 +29,19 @@ pub(crate) enum MonitorCommand {
     /// forgotten unless --store-media is given.
     ///
     /// A matched sighting is re-checked on the --ladder after it was first
-    /// seen until it answers 404/410, its host is gone, it shows a "file
-    /// removed" page, or it no longer matches; then its removal time is
+    /// seen until it answers 404/410, its host is gone (connections
+    /// refused, or --unresponsive-after checks in a row unanswered), it
+    /// shows a "file removed" page, or it no longer matches; then its
+    /// removal time is
     /// recorded. Known content at a new URL after an earlier copy went down
     /// is a resurfacing. Each sighting is alerted once (a stable alert id),
     /// with retries and backoff while a webhook is down. Content banked
     /// later is matched against kept sightings.
     ///
     /// A status line shows progress on a terminal; Ctrl-C or SIGTERM stops
-    /// cleanly, and the next run resumes where this one stopped. On exit it
-    /// prints the run's counts as one JSON line.
+    /// within 2 s whatever is being fetched or parsed (work cut off is
+    /// redone), and the next run resumes where this one stopped. On exit
+    /// it prints the run's counts as one JSON line.
     ///
     ///   vigil monitor run
     ///
@@ -120,8 +124,12 @@ pub(crate) enum WebhookCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct MonitorRunArgs {
-    /// Fetch only from these hosts (and their subdomains); repeatable. By
-    /// default any public host may be fetched.
+    /// Follow links only to these hosts (and their subdomains);
+    /// repeatable. By default any public host may be fetched. The sources
+    /// added with `monitor source add` are always read, whatever their
+    /// host (with its robots.txt; a redirect off that host and its
+    /// subdomains must still pass the list): the list limits where the
+    /// links they post lead, not what you chose to watch.
     #[arg(long = "allow-host", value_name = "HOST")]
     pub(crate) allow_hosts: Vec<String>,
     /// Allow loopback and private addresses: for closed networks and
@@ -154,9 +162,18 @@ pub(crate) struct MonitorRunArgs {
     /// Largest download, in MiB.
     #[arg(long, default_value_t = 200)]
     pub(crate) max_mib: u64,
-    /// Deadline for one download.
+    /// Deadline for one download, from connecting (itself at most 10 s)
+    /// through the headers to the last byte of the body: a host that takes
+    /// connections and never answers, or trickles, costs at most this.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub(crate) timeout: std::time::Duration,
+    /// Record a tracked URL as gone (`host_unresponsive`) once N checks in
+    /// a row (ladder steps) timed out while other hosts answered; its
+    /// removal time is the first unanswered check. Counted from the
+    /// monitor's start.
+    #[arg(long, value_name = "N", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) unresponsive_after: u32,
     /// Largest PDQ distance that matches.
     #[arg(long, default_value_t = 31)]
     pub(crate) max_distance: u32,

@@ -1,6 +1,8 @@
 //! Liveness: when to re-check a matched sighting, and whether what a
 //! re-check found means the content is gone.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 /// When a live sighting is re-checked: at each step's time after its first
@@ -117,6 +119,9 @@ pub enum GoneReason {
     NotFound,
     /// The host no longer resolves or refuses connections.
     HostGone,
+    /// The host still takes connections but has not answered several
+    /// checks in a row (each timed out) while other hosts answered.
+    HostUnresponsive,
     /// The host answers with a "this file was removed" page.
     RemovedPage,
     /// The URL serves something that no longer matches the banked content.
@@ -129,9 +134,46 @@ impl GoneReason {
         match self {
             Self::NotFound => "not_found",
             Self::HostGone => "host_gone",
+            Self::HostUnresponsive => "host_unresponsive",
             Self::RemovedPage => "removed_page",
             Self::NoLongerMatches => "no_longer_matches",
         }
+    }
+}
+
+/// What a run of `in_a_row` timed-out checks of one URL says: its host is
+/// unresponsive once the run is `needed` long (at least 1), but only while
+/// other hosts answer (`others_answer`): when the monitor's own network is
+/// down, every host times out.
+pub fn unresponsive(in_a_row: u32, needed: u32, others_answer: bool) -> Option<GoneReason> {
+    (in_a_row >= needed.max(1) && others_answer).then_some(GoneReason::HostUnresponsive)
+}
+
+/// Checks that timed out in a row, per sighting, and when the first of
+/// them ended: how a host that takes connections but never answers is
+/// told from one that was slow once. Kept in memory, so a restarted
+/// monitor counts afresh (it waits a few more steps, never fewer).
+#[derive(Debug, Default)]
+pub(crate) struct Silences(Mutex<HashMap<i64, (u32, i64)>>);
+
+impl Silences {
+    /// Notes that a check of sighting `id` timed out at `at` (Unix ms);
+    /// returns how many checks of it in a row have.
+    pub(crate) fn timed_out(&self, id: i64, at: i64) -> u32 {
+        let mut runs = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let run = runs.entry(id).or_insert((0, at));
+        run.0 = run.0.saturating_add(1);
+        run.0
+    }
+
+    /// Ends sighting `id`'s run of timeouts (it answered, or it is gone);
+    /// returns when its first timed-out check ended, if it had a run.
+    pub(crate) fn end(&self, id: i64) -> Option<i64> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id)
+            .map(|(_, since)| since)
     }
 }
 
@@ -206,6 +248,26 @@ mod tests {
         // Stopped for a while: the missed steps are skipped.
         assert_eq!(ladder.next_check(1_000, Some(0), 7_000), (2, 11_000));
         assert_eq!(ladder.next_check(1_000, Some(2), 100_000), (11, 101_000));
+    }
+
+    #[test]
+    fn timeouts_are_counted_in_a_row_from_the_first() {
+        let silences = Silences::default();
+        assert_eq!(silences.timed_out(7, 1_000), 1);
+        assert_eq!(silences.timed_out(8, 1_500), 1);
+        assert_eq!(silences.timed_out(7, 2_000), 2);
+        assert_eq!(silences.timed_out(7, 3_000), 3);
+        assert_eq!(silences.end(7), Some(1_000));
+        assert_eq!(silences.end(7), None);
+        // After an answer, a new run starts from one.
+        assert_eq!(silences.timed_out(7, 9_000), 1);
+        assert_eq!(silences.end(7), Some(9_000));
+        assert_eq!(silences.end(8), Some(1_500));
+        assert_eq!(GoneReason::HostUnresponsive.as_str(), "host_unresponsive");
+        assert_eq!(unresponsive(2, 3, true), None);
+        assert_eq!(unresponsive(3, 3, true), Some(GoneReason::HostUnresponsive));
+        assert_eq!(unresponsive(9, 3, false), None, "our own network is down");
+        assert_eq!(unresponsive(1, 0, true), Some(GoneReason::HostUnresponsive));
     }
 
     #[test]

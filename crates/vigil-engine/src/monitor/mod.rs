@@ -28,13 +28,15 @@ pub mod posts;
 pub mod report;
 mod runner;
 mod scan;
+mod status;
 mod work;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use runner::{Monitor, MonitorStatus};
+pub use runner::Monitor;
 pub use scan::{Scanned, scan_bytes};
+pub use status::MonitorStatus;
 
 use crate::LookupOptions;
 use alert::RetryPolicy;
@@ -97,6 +99,10 @@ pub struct MonitorOptions {
     /// Most posts taken from one read of a source (newest first), so a
     /// huge feed cannot flood the queue.
     pub max_posts_per_read: usize,
+    /// Checks in a row that must time out, while other hosts answer,
+    /// before a tracked URL counts as gone with its host unresponsive (a
+    /// host that takes connections and never answers). At least 1.
+    pub unresponsive_after: u32,
 }
 
 impl Default for MonitorOptions {
@@ -124,6 +130,9 @@ impl Default for MonitorOptions {
             retry: RetryPolicy::default(),
             webhook_timeout: Duration::from_secs(10),
             max_posts_per_read: 1_000,
+            // Three ladder steps: a host down for maintenance gets a
+            // chance to come back, a wedged one is not tracked forever.
+            unresponsive_after: 3,
         }
     }
 }

@@ -162,8 +162,15 @@ impl RobotsCache {
     async fn fetch(&self, origin: &str, url: &Url, gate: &HostGate) -> (Rules, Duration) {
         let robots_url = format!("{origin}/robots.txt");
         let _permit = gate.enter(url.host_str().unwrap_or_default(), None).await;
-        match self.fetcher.get(&robots_url).await {
-            Ok(fetched) => match Robot::new(&self.agent, &fetched.bytes) {
+        // The URL's own host passed the rules already (or is a source the
+        // operator named), so its robots.txt may be read even when that
+        // host is not on the allowlist.
+        let result = self
+            .fetcher
+            .get_also_allowing(&robots_url, url.host_str())
+            .await;
+        match result {
+            Ok(fetched) => match Robot::new(&self.agent, robots_head(&fetched.bytes)) {
                 Ok(robot) => (Rules::Parsed(Arc::new(robot)), ROBOTS_TTL),
                 Err(e) => {
                     tracing::debug!(%robots_url, error = %e, "unreadable robots.txt, allowing all");
@@ -182,9 +189,34 @@ impl RobotsCache {
     }
 }
 
+/// Most of a robots.txt read: RFC 9309 (2.5) lets crawlers stop at any
+/// limit of 500 KiB or more, and the rules of a bigger file are not worth
+/// the parsing time it can cost.
+const ROBOTS_MAX_BYTES: usize = 512 * 1024;
+
+/// The part of a robots.txt that is parsed: up to the limit, cut at a line
+/// end so no rule is read half.
+fn robots_head(bytes: &[u8]) -> &[u8] {
+    if bytes.len() <= ROBOTS_MAX_BYTES {
+        return bytes;
+    }
+    let head = &bytes[..ROBOTS_MAX_BYTES];
+    head.iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(head, |end| &head[..=end])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn robots_txt_is_read_up_to_the_limit_by_whole_lines() {
+        assert_eq!(robots_head(b"User-agent: *\n"), b"User-agent: *\n");
+        let mut big = b"User-agent: *\nDisallow: /a\n".to_vec();
+        big.resize(ROBOTS_MAX_BYTES + 10, b'#');
+        assert_eq!(robots_head(&big), b"User-agent: *\nDisallow: /a\n");
+    }
 
     #[tokio::test(start_paused = true)]
     async fn starts_are_spaced_per_host() {

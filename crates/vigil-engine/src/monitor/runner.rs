@@ -6,19 +6,20 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::path::{Component, Path};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use url::Url;
 use vigil_fetch::{FetchError, Fetcher};
 use vigil_store::{NewSighting, Source, SourceKind};
 
+use super::liveness::Silences;
 use super::politeness::{HostGate, RobotsCache};
 use super::posts::{Post, parse_feed, parse_page, parse_telegram_export};
+use super::status::{Counters, MonitorStatus};
 use super::{MonitorError, MonitorOptions, now_ms};
 use crate::Engine;
 
@@ -27,62 +28,12 @@ const TICK: Duration = Duration::from_millis(100);
 /// How often the source list is re-read (sources added by another process).
 const SOURCES_EVERY: Duration = Duration::from_secs(1);
 /// How long a stopping monitor lets running work finish before cutting it
-/// off (cut-off work is redone on the next start).
-const GRACE: Duration = Duration::from_secs(10);
+/// off (cut-off work is redone on the next start). Short: a stop must take
+/// under 2 s whatever is running, and parsing a hostile page or waiting on
+/// a silent host may never end on its own.
+const GRACE: Duration = Duration::from_millis(500);
 /// Largest channel export read.
 const MAX_EXPORT_BYTES: u64 = 512 * 1024 * 1024;
-
-/// Counters of what a running monitor has done, for status lines.
-#[derive(Debug, Default)]
-pub(super) struct Counters {
-    pub(super) reads: AtomicU64,
-    pub(super) read_errors: AtomicU64,
-    pub(super) posts: AtomicU64,
-    pub(super) links: AtomicU64,
-    pub(super) fetched: AtomicU64,
-    pub(super) not_fetched: AtomicU64,
-    pub(super) failed: AtomicU64,
-    pub(super) matched: AtomicU64,
-    pub(super) alerts: AtomicU64,
-    pub(super) delivered: AtomicU64,
-    pub(super) delivery_failures: AtomicU64,
-    pub(super) checks: AtomicU64,
-    pub(super) gone: AtomicU64,
-    pub(super) resurfacings: AtomicU64,
-}
-
-/// A snapshot of [`Monitor::status`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct MonitorStatus {
-    /// Source reads done.
-    pub reads: u64,
-    /// Source reads that failed.
-    pub read_errors: u64,
-    /// Posts read (repeats included).
-    pub posts: u64,
-    /// New URLs seen.
-    pub links: u64,
-    /// URLs fetched and hashed.
-    pub fetched: u64,
-    /// URLs recorded without fetching (onion, allowlist, robots.txt).
-    pub not_fetched: u64,
-    /// Fetches that failed.
-    pub failed: u64,
-    /// Sightings that matched banked content.
-    pub matched: u64,
-    /// Alerts raised.
-    pub alerts: u64,
-    /// Alert deliveries that reached a webhook.
-    pub delivered: u64,
-    /// Delivery attempts that failed (retried).
-    pub delivery_failures: u64,
-    /// Liveness checks done.
-    pub checks: u64,
-    /// Sightings found gone.
-    pub gone: u64,
-    /// Resurfacings found.
-    pub resurfacings: u64,
-}
 
 /// A unit of work, so the same one is never started twice at once.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -115,6 +66,8 @@ pub(super) struct Shared {
     /// When any host last answered (Unix ms): if none has for a while, the
     /// network is down on our side, and an unreachable host proves nothing.
     pub(super) last_answer_ms: AtomicI64,
+    /// Checks that timed out in a row, per sighting.
+    pub(super) silences: Silences,
 }
 
 impl Shared {
@@ -204,34 +157,26 @@ impl Monitor {
                 sources: Mutex::new(HashMap::new()),
                 wake: Notify::new(),
                 last_answer_ms: AtomicI64::new(now_ms()),
+                silences: Silences::default(),
             }),
         })
     }
 
     /// What the monitor has done since it started.
     pub fn status(&self) -> MonitorStatus {
-        let c = &self.shared.counters;
-        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
-        MonitorStatus {
-            reads: get(&c.reads),
-            read_errors: get(&c.read_errors),
-            posts: get(&c.posts),
-            links: get(&c.links),
-            fetched: get(&c.fetched),
-            not_fetched: get(&c.not_fetched),
-            failed: get(&c.failed),
-            matched: get(&c.matched),
-            alerts: get(&c.alerts),
-            delivered: get(&c.delivered),
-            delivery_failures: get(&c.delivery_failures),
-            checks: get(&c.checks),
-            gone: get(&c.gone),
-            resurfacings: get(&c.resurfacings),
-        }
+        self.shared.counters.snapshot()
     }
 
     /// Runs until `shutdown` completes, then lets running work finish (up
-    /// to a few seconds; anything cut off is redone on the next start).
+    /// to 0.5 s; anything cut off is redone on the next start).
+    ///
+    /// Work still running after that (a parse of a hostile page, on the
+    /// blocking pool) is left behind, not waited for: the caller should
+    /// shut its runtime down with a short timeout. The store stays
+    /// consistent: jobs are claimed in memory only (nothing to release),
+    /// each record is written after the work it records, and writing one
+    /// again is harmless (sightings and alerts are deduplicated), so work
+    /// cut off is simply redone by the next run.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), MonitorError> {
         let shared = &self.shared;
         tokio::pin!(shutdown);
@@ -405,9 +350,7 @@ pub(super) async fn blocking<T: Send + 'static>(
     work: impl FnOnce(&Shared) -> Result<T, MonitorError> + Send + 'static,
 ) -> Result<T, MonitorError> {
     let shared = Arc::clone(shared);
-    tokio::task::spawn_blocking(move || work(&shared))
-        .await
-        .map_err(|e| MonitorError::Task(e.to_string()))?
+    off_the_loop(move || work(&shared)).await
 }
 
 /// Spawns `work` as `job` unless that job is running; marks the job ended and
@@ -512,21 +455,20 @@ fn mark_polled(shared: &Shared, id: i64, at: i64) {
 
 async fn read_posts(shared: &Shared, source: &Source) -> Result<Vec<Post>, MonitorError> {
     if source.kind == SourceKind::TelegramExport {
-        let path = Path::new(&source.location);
-        let size = tokio::fs::metadata(path)
-            .await
-            .map_err(|e| MonitorError::Source(format!("cannot read {}: {e}", source.location)))?
-            .len();
-        if size > MAX_EXPORT_BYTES {
-            return Err(MonitorError::Source(format!(
-                "{} is {size} bytes, more than {MAX_EXPORT_BYTES}",
-                source.location
-            )));
-        }
-        let bytes = tokio::fs::read(path)
-            .await
-            .map_err(|e| MonitorError::Source(format!("cannot read {}: {e}", source.location)))?;
-        return parse_telegram_export(&bytes);
+        let location = source.location.clone();
+        return off_the_loop(move || {
+            let unreadable =
+                |e: std::io::Error| MonitorError::Source(format!("cannot read {location}: {e}"));
+            let path = Path::new(&location);
+            let size = std::fs::metadata(path).map_err(unreadable)?.len();
+            if size > MAX_EXPORT_BYTES {
+                return Err(MonitorError::Source(format!(
+                    "{location} is {size} bytes, more than {MAX_EXPORT_BYTES}"
+                )));
+            }
+            parse_telegram_export(&std::fs::read(path).map_err(unreadable)?)
+        })
+        .await;
     }
     let url = Url::parse(&source.location)
         .map_err(|e| MonitorError::Source(format!("bad source URL {}: {e}", source.location)))?;
@@ -540,18 +482,38 @@ async fn read_posts(shared: &Shared, source: &Source) -> Result<Vec<Post>, Monit
         }
     }
     let fetched = {
-        let _permit = shared.gate.enter(&host_of(&url), None).await;
-        let result = shared.fetcher.get(url.as_str()).await;
+        let host = host_of(&url);
+        let _permit = shared.gate.enter(&host, None).await;
+        // The operator added this source by hand: `--allow-host` limits
+        // where its links lead, not whether it is read.
+        let result = shared
+            .fetcher
+            .get_also_allowing(url.as_str(), Some(&host))
+            .await;
         shared.heard_from_network(&result);
         result?
     };
-    match source.kind {
+    let kind = source.kind;
+    off_the_loop(move || match kind {
         SourceKind::Feed => parse_feed(&fetched.bytes, &fetched.url),
         _ => Ok(vec![parse_page(
             &vigil_media::decode_text(&fetched.bytes),
             &fetched.url,
         )]),
-    }
+    })
+    .await
+}
+
+/// Runs CPU-heavy `work` — parsing what strangers wrote — on the blocking
+/// pool: it never holds an async thread, and a stopping monitor stops
+/// waiting for it instead of for its end (which a hostile input may delay
+/// without bound).
+async fn off_the_loop<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, MonitorError> + Send + 'static,
+) -> Result<T, MonitorError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| MonitorError::Task(e.to_string()))?
 }
 
 /// A channel export's attachments as `file:` URLs inside the export's

@@ -14,7 +14,7 @@ use vigil_store::{
 };
 
 use super::alert::{AlertKind, alert_body, alert_id};
-use super::liveness::{GoneReason, gone_by_status};
+use super::liveness::{GoneReason, gone_by_status, unresponsive};
 use super::runner::{Shared, blocking, host_of, is_refusal};
 use super::scan::{Scanned, scan_bytes};
 use super::{MonitorError, now_ms};
@@ -372,7 +372,12 @@ pub(super) async fn check(shared: Arc<Shared>, sighting: Sighting) -> Result<(),
     let Ok(url) = Url::parse(url_text) else {
         return Ok(());
     };
-    let verdict = match obtain(&shared, &url, sighting.seen.source_id).await {
+    let obtained = obtain(&shared, &url, sighting.seen.source_id).await;
+    // Timed-out checks are counted in a row; any other outcome ends the run.
+    if !matches!(obtained, Obtained::Failed(FetchError::Timeout { .. })) {
+        shared.silences.end(sighting.id);
+    }
+    let verdict = match obtained {
         Obtained::Failed(FetchError::Status { status, .. }) => gone_by_status(status),
         // Only if other hosts answer lately: when our own network is down,
         // every host looks gone.
@@ -381,6 +386,7 @@ pub(super) async fn check(shared: Arc<Shared>, sighting: Sighting) -> Result<(),
         {
             Some(GoneReason::HostGone)
         }
+        Obtained::Failed(FetchError::Timeout { .. }) => timed_out(&shared, sighting.id),
         Obtained::Failed(_) | Obtained::Refused(_) => None,
         Obtained::Bytes(bytes, final_url) => {
             let kept = sighting.clone();
@@ -396,6 +402,14 @@ pub(super) async fn check(shared: Arc<Shared>, sighting: Sighting) -> Result<(),
     shared.counters.checks.fetch_add(1, Ordering::Relaxed);
     let liveness = match verdict {
         Some(reason) => {
+            // A host that stopped answering went down at the first check
+            // it left unanswered, not at the one that made it certain.
+            let checked_at = match reason {
+                GoneReason::HostUnresponsive => {
+                    shared.silences.end(sighting.id).unwrap_or(checked_at)
+                }
+                _ => checked_at,
+            };
             shared.counters.gone.fetch_add(1, Ordering::Relaxed);
             tracing::info!(url = %url, reason = reason.as_str(), "gone");
             Liveness::Gone {
@@ -427,6 +441,17 @@ pub(super) async fn check(shared: Arc<Shared>, sighting: Sighting) -> Result<(),
             .record_check(id, checked_at, &liveness)?)
     })
     .await
+}
+
+/// Counts a timed-out check of sighting `id`: its host is unresponsive
+/// once enough checks in a row timed out while other hosts answered
+/// lately (when our own network is down, every host times out).
+fn timed_out(shared: &Shared, id: i64) -> Option<GoneReason> {
+    unresponsive(
+        shared.silences.timed_out(id, now_ms()),
+        shared.options.unresponsive_after,
+        shared.network_is_up(NETWORK_WINDOW),
+    )
 }
 
 /// Whether what a URL serves now is still the content it matched:

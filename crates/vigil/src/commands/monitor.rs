@@ -164,9 +164,16 @@ pub(crate) fn options(args: &MonitorRunArgs) -> anyhow::Result<MonitorOptions> {
             ..defaults.lookup.clone()
         },
         media_dir: args.store_media.clone(),
+        unresponsive_after: args.unresponsive_after.max(1),
         ..defaults
     })
 }
+
+/// How long a stopped monitor waits for blocking work left running (store
+/// writes finish well within it) before the process exits anyway: with the
+/// monitor's own 0.5 s of grace, a stop takes under 1 s, well under the 2 s
+/// promised.
+const STOP_TIMEOUT: Duration = Duration::from_millis(200);
 
 /// `vigil monitor run`.
 pub(crate) fn run(store: &StoreSettings, args: &MonitorRunArgs) -> anyhow::Result<ExitStatus> {
@@ -185,7 +192,7 @@ pub(crate) fn run(store: &StoreSettings, args: &MonitorRunArgs) -> anyhow::Resul
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let status = runtime.block_on(async {
+    let result = runtime.block_on(async {
         // The engine's last reference must drop outside the runtime: the
         // PostgreSQL client blocks on its own runtime when it closes.
         let monitor =
@@ -204,7 +211,11 @@ pub(crate) fn run(store: &StoreSettings, args: &MonitorRunArgs) -> anyhow::Resul
             line.abort();
         }
         result.map(|()| monitor.status())
-    })?;
+    });
+    // Whatever still runs (a parse of a hostile page never ends on its own)
+    // is left to the process's exit rather than waited for.
+    runtime.shutdown_timeout(STOP_TIMEOUT);
+    let status = result?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", json!({ "stopped": true, "status": status }))?;
     Ok(ExitStatus::Success)

@@ -5,32 +5,16 @@
 //! 410, a "removed" page, other content, the whole host gone); one item is
 //! re-uploaded elsewhere; one is banked only after it was seen. The monitor
 //! is stopped with Ctrl-C halfway and resumed.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test failures should panic.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-mod common;
-
-use common::{json_lines, store_args, vigil_on};
 use serde_json::Value;
 use vigil_sim::{Ecosystem, Hosted, PostSpec, Removal, Running, Scenario, SourceSpec};
 
-fn vector(path: &str) -> PathBuf {
-    vigil_testkit::pdq_vectors().join(path)
-}
-
-fn item(path: &str) -> (String, Arc<[u8]>) {
-    let name = Path::new(path)
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
-    (name, Arc::from(std::fs::read(vector(path)).unwrap()))
-}
+use crate::common::{json_lines, store_args, vigil_on};
+use crate::support::{interrupt, item, ms, start_monitor, vector, wait_for};
 
 const ONION: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.onion";
 const HOSTS: [&str; 9] = [
@@ -44,10 +28,6 @@ const HOSTS: [&str; 9] = [
     "fragile.test",
     "outside.test",
 ];
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
 
 /// The ecosystem: what is posted where and when, and what goes down.
 fn scenario(sim: &Ecosystem, export: &Path) -> Scenario {
@@ -176,46 +156,6 @@ fn monitor_args(store: &[String], sim: &Ecosystem) -> Vec<String> {
         args.extend(["--resolve".to_owned(), format!("{host}={ip}")]);
     }
     args
-}
-
-fn start_monitor(args: &[String]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(args)
-        .env("RUST_LOG", "vigil_engine=debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-/// Ctrl-C, then the monitor must stop cleanly and print its counts.
-fn interrupt(child: Child) -> Value {
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "monitor exit {:?}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let last = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .last()
-        .map(str::to_owned)
-        .unwrap_or_default();
-    serde_json::from_str(&last).unwrap()
-}
-
-fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(ms(100));
-    }
 }
 
 fn alert_urls(sim: &Running) -> HashMap<String, Vec<Value>> {
