@@ -61,9 +61,7 @@ impl Guard {
             return true;
         }
         let name = name.trim_end_matches('.').to_ascii_lowercase();
-        name == "localhost"
-            || name.ends_with(".localhost")
-            || self.public_hosts.contains(&name)
+        name == "localhost" || name.ends_with(".localhost") || self.public_hosts.contains(&name)
     }
 }
 

@@ -32,6 +32,7 @@ mod model;
 mod monitor;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod private_files;
 mod sqlite;
 mod validate;
 
@@ -48,6 +49,7 @@ pub use monitor::{
 };
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
+pub use private_files::{create_private_dir, create_private_file, write_private_file};
 pub use sqlite::SqliteStore;
 
 /// The current Unix time in seconds, for timestamps in records.

@@ -164,7 +164,8 @@ pub enum Liveness {
     Gone {
         /// The first check that found it gone (ms).
         removed_at: i64,
-        /// `not_found`, `host_gone`, `removed_page` or `no_longer_matches`.
+        /// `not_found`, `host_gone`, `host_unresponsive`, `removed_page` or
+        /// `no_longer_matches`.
         reason: String,
     },
 }

@@ -357,10 +357,8 @@ fn keep_media(shared: &Shared, bytes: &[u8], scanned: &Scanned) -> Result<(), Mo
     };
     let path = directory.join(sha256);
     if !path.exists() {
-        std::fs::create_dir_all(directory).map_err(crate::Error::from)?;
-        let partial = directory.join(format!("{sha256}.partial"));
-        std::fs::write(&partial, bytes).map_err(crate::Error::from)?;
-        std::fs::rename(&partial, &path).map_err(crate::Error::from)?;
+        vigil_store::create_private_dir(directory).map_err(crate::Error::from)?;
+        vigil_store::write_private_file(&path, bytes).map_err(crate::Error::from)?;
     }
     Ok(())
 }

@@ -27,7 +27,7 @@ impl StoreSettings {
                 .with_context(|| format!("cannot open the PostgreSQL store at {}", redact(url)))?;
             return Ok(Arc::new(store));
         }
-        create_private_dir(&self.data_dir).with_context(|| {
+        vigil_store::create_private_dir(&self.data_dir).with_context(|| {
             format!(
                 "cannot create the data directory {}",
                 self.data_dir.display()
@@ -43,17 +43,6 @@ impl StoreSettings {
     pub(crate) fn engine(&self) -> anyhow::Result<Engine> {
         Engine::open(self.open()?).context("cannot index the store")
     }
-}
-
-/// Creates `dir` (and missing parents) readable by its owner only (0700):
-/// it holds the store, and what it names is sensitive. A folder that
-/// exists keeps the mode its owner chose.
-pub(crate) fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
 }
 
 /// A URL without its password, for messages.
