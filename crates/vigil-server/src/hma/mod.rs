@@ -5,6 +5,8 @@
 
 pub(crate) mod banks;
 pub(crate) mod body;
+#[cfg(test)]
+mod body_props;
 pub(crate) mod contents;
 pub(crate) mod exchanges;
 pub(crate) mod hashing;
