@@ -481,3 +481,21 @@ fn typed_bodies_name_the_wrong_field() {
         "{body}"
     );
 }
+
+#[test]
+fn content_fields_without_an_upload_are_bounded() {
+    let server = Server::start();
+    server.send("POST", "/c/banks", &json!({ "name": "KNOWN" }));
+    // Just over the 1 MiB bound, so the client has sent it all (into the
+    // socket buffers) before the server answers.
+    let big = format!(r#"{{"note": "{}"}}"#, "x".repeat(1 << 20));
+    let (status, body) = send_raw(
+        &server,
+        "POST",
+        "/c/bank/KNOWN/content?url=http://127.0.0.1:9/a.jpg",
+        "application/json",
+        big.as_bytes(),
+    );
+    assert_eq!(status, 413, "{body}");
+    assert!(message(&body).contains("at most"), "{body}");
+}

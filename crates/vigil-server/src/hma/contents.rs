@@ -123,6 +123,10 @@ fn metadata_error(error: ApiError) -> ApiError {
     ApiError::bad_request(format!("Invalid metadata: {reason}"))
 }
 
+/// Largest body of a content addition without an upload (`metadata` and
+/// `note` as JSON or URL-encoded fields).
+const MAX_FIELDS_BYTES: usize = 1024 * 1024;
+
 /// Reads the body of a content addition: a multipart upload (file and
 /// fields), URL-encoded form fields, or a JSON object (with `url`).
 async fn read_content_body(
@@ -150,9 +154,16 @@ async fn read_content_body(
         let details = ContentDetails::from_form(fields)?;
         return Ok((Some(upload.media), details));
     }
-    let body = axum::body::Bytes::from_request(request, state)
+    // Without an upload the body holds only fields: far less than the
+    // router's upload limit allows.
+    let body = axum::body::to_bytes(request.into_body(), MAX_FIELDS_BYTES)
         .await
-        .map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the fields of a content take at most {MAX_FIELDS_BYTES} bytes"),
+            )
+        })?;
     if content_type.starts_with("application/x-www-form-urlencoded") {
         // HMA reads `request.form`, which includes URL-encoded forms.
         let fields: Vec<_> = url::form_urlencoded::parse(&body).collect();
