@@ -14,7 +14,8 @@
 //! A lookup finds every indexed content whose signal is within the distance
 //! (PDQ: at most 31 bits by default; exact types: equal), keeps only enabled
 //! contents (`disable_until_ts` 1, or a time already past), draws one
-//! uniform number in [0, 1) (the "coinflip"; a seed makes it reproducible)
+//! uniform number in [0, 1) (the "coinflip"; a seed makes it reproducible,
+//! drawing what HMA's Python draws for the same seed: see [`coinflip`])
 //! and keeps the banks whose `enabled_ratio` is at least that number, then
 //! an optional list of banks. [`LookupOptions::bypass_enabled_ratio`] skips
 //! the coinflip (every bank, ratio 0 included).
@@ -22,6 +23,7 @@
 #![deny(missing_docs)]
 
 mod access;
+pub mod coinflip;
 mod defences;
 mod error;
 pub mod exchange;
@@ -55,8 +57,9 @@ pub struct LookupOptions {
     pub bypass_enabled_ratio: bool,
     /// Also return disabled contents.
     pub include_disabled: bool,
-    /// Seed for the coinflip, for reproducible lookups.
-    pub seed: Option<u64>,
+    /// Seed for the coinflip, for reproducible lookups: any string, drawn
+    /// as HMA's `random.Random(seed)` draws it.
+    pub seed: Option<String>,
     /// Only these banks (all when `None`).
     pub banks: Option<Vec<BankName>>,
     /// vPDQ: least percent of the query's frames found in a video for it
@@ -367,7 +370,10 @@ impl Engine {
         let coinflip = if options.bypass_enabled_ratio {
             0.0
         } else {
-            coinflip(options.seed)
+            options
+                .seed
+                .as_deref()
+                .map_or_else(coinflip::unseeded, coinflip::seeded)
         };
         let time = now();
         let entries = self
@@ -584,19 +590,4 @@ fn normalise_exact(signal_type: &str, value: &str) -> Result<String, Error> {
             .map(|v| v.to_string())
             .map_err(invalid),
     }
-}
-
-/// A uniform draw in [0, 1): from `seed` when given (SplitMix64), else
-/// from the clock.
-fn coinflip(seed: Option<u64>) -> f64 {
-    let seed = seed.unwrap_or_else(|| {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
-    });
-    let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
 }

@@ -162,7 +162,7 @@ fn a_seeded_coinflip_is_reproducible() {
                     "pdq",
                     PDQ,
                     &LookupOptions {
-                        seed: Some(seed),
+                        seed: Some(seed.to_string()),
                         ..Default::default()
                     },
                 )
@@ -177,7 +177,7 @@ fn a_seeded_coinflip_is_reproducible() {
                     "pdq",
                     PDQ,
                     &LookupOptions {
-                        seed: Some(seed),
+                        seed: Some(seed.to_string()),
                         ..Default::default()
                     },
                 )
@@ -191,6 +191,40 @@ fn a_seeded_coinflip_is_reproducible() {
         (60..140).contains(&share),
         "ratio 0.5 matched {share}/200 times"
     );
+}
+
+#[test]
+fn a_seed_keeps_the_banks_hma_keeps() {
+    // CPython: random.Random("abc").random() == 0.7720246314157545, and
+    // random.Random("42").random() == 0.473659421919327.
+    let engine = engine();
+    for (name, ratio) in [
+        ("R077", 0.772),
+        ("R078", 0.78),
+        ("R047", 0.47),
+        ("R048", 0.48),
+    ] {
+        engine.create_bank(&bank(name), ratio, "t").unwrap();
+        engine
+            .add_contents(&bank(name), &[content(PDQ, None)], "t")
+            .unwrap();
+    }
+    let banks = |seed: &str| -> Vec<String> {
+        let options = LookupOptions {
+            seed: Some(seed.to_owned()),
+            ..Default::default()
+        };
+        let mut names: Vec<String> = engine
+            .lookup("pdq", PDQ, &options)
+            .unwrap()
+            .iter()
+            .map(|m| m.bank.to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(banks("abc"), ["R078"]);
+    assert_eq!(banks("42"), ["R048", "R077", "R078"]);
 }
 
 #[test]

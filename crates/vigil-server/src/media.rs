@@ -124,6 +124,34 @@ pub(crate) struct Hashed {
     pub(crate) query_variants: Vec<vigil_media::VariantHash>,
 }
 
+impl Hashed {
+    /// Keeps only the signal types a `types=` parameter selected (all when
+    /// `None`), as HMA hashes only those; a photo's banked and query
+    /// variants stay only with `pdq`.
+    pub(crate) fn select(&mut self, types: Option<&[&str]>) {
+        let Some(types) = types else {
+            return;
+        };
+        let keeps = |signal_type: &str| {
+            let of = if signal_type == "pdq_variants" {
+                "pdq"
+            } else {
+                signal_type
+            };
+            types.contains(&of)
+        };
+        let mut kept = Signals::default();
+        for (signal_type, value) in self.signals.iter().filter(|(t, _)| keeps(t)) {
+            // Re-inserting a value the store already normalised cannot fail.
+            let _ = kept.insert(signal_type, value);
+        }
+        self.signals = kept;
+        if !keeps("pdq") {
+            self.query_variants.clear();
+        }
+    }
+}
+
 /// As [`hash`], with the photo options given: lookup defences or the
 /// variants a bank keeps.
 pub(crate) async fn hash_with(media: Media, options: HashOptions) -> Result<Hashed, ApiError> {

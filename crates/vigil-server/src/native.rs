@@ -1,6 +1,8 @@
 //! `/v1`: Vigil's native API for what HMA lacks. Labels (what a content
 //! is, who made it, how urgent it is) are read with contents and matches
 //! and written by curators; distances are numbers, not HMA's strings.
+//! JSON bodies are read straight into their types (a wrong field is a 400
+//! naming it), never into `Value` trees.
 
 use axum::extract::{Path, Query, State};
 use axum::{Extension, Json};
@@ -14,6 +16,7 @@ use vigil_engine::monitor::report::{matched_sightings, sighting_record, takedown
 use vigil_store::{Content, ContentUpdate, Labels, NewContent, Role};
 
 use crate::auth::Caller;
+use crate::hma::body::HandParsed;
 use crate::hma::{ApiResult, bank_list, blocking, find, path_bank};
 use crate::{ApiError, AppState};
 
@@ -141,13 +144,8 @@ async fn set_labels(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<i64>,
-    Json(body): Json<Value>,
+    HandParsed(labels): HandParsed<Labels>,
 ) -> ApiResult<Json<Labels>> {
-    if !body.is_object() {
-        return Err(ApiError::bad_request("labels must be a JSON object"));
-    }
-    let labels: Labels = serde_json::from_value(body)
-        .map_err(|e| ApiError::bad_request(format!("invalid labels: {e}")))?;
     labels.validate()?;
     let update = ContentUpdate {
         labels: Some(labels),
@@ -173,14 +171,9 @@ async fn add_content(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
-    Json(body): Json<Value>,
+    HandParsed(mut content): HandParsed<NewContent>,
 ) -> ApiResult<Json<Content>> {
     let bank = path_bank(&name)?;
-    if !body.is_object() {
-        return Err(ApiError::bad_request("the content must be a JSON object"));
-    }
-    let mut content: NewContent = serde_json::from_value(body)
-        .map_err(|e| ApiError::bad_request(format!("invalid content: {e}")))?;
     // Provenance records where the server got a content; callers cannot claim one.
     content.provenance = None;
     let added = blocking(&state, move |engine| {

@@ -72,10 +72,27 @@ fn the_sample_exchange_is_created_fetched_and_deleted() {
     ));
     let id = found["SEED_SAMPLE"][0]["bank_content_id"].as_i64().unwrap();
     let (_, content) = server.get(&format!("/c/bank/SEED_SAMPLE/content/{id}"));
+    // HMA's fetch id is Python's text of the record key, a tuple.
     assert_eq!(
-        content["metadata"]["collab"]["SEED_SAMPLE"][0],
-        format!("pdq {SAMPLE_FIRST_PDQ}")
+        content["metadata"],
+        json!({
+            "content_id": null,
+            "content_uri": null,
+            "json": null,
+            "collab": { "SEED_SAMPLE": [format!("('pdq', '{SAMPLE_FIRST_PDQ}')")] },
+        })
     );
+    let (_, updated) = server.send(
+        "PUT",
+        &format!("/c/bank/SEED_SAMPLE/content/{id}"),
+        &json!({}),
+    );
+    assert_eq!(
+        updated["collab_metadata"],
+        json!({ "SEED_SAMPLE": [format!("('pdq', '{SAMPLE_FIRST_PDQ}')")] })
+    );
+    // The sample's checkpoints carry no time, so HMA shows none.
+    assert_eq!(status["checkpoint_ts"], Value::Null);
     // Fetching again changes nothing.
     let (status, again) = server.send("POST", "/c/exchange/SEED_SAMPLE/fetch", &json!({}));
     assert_eq!(status, 200, "{again}");
@@ -88,15 +105,22 @@ fn the_sample_exchange_is_created_fetched_and_deleted() {
     );
     assert_eq!(status, 200);
     assert_eq!(updated["enabled"], false);
-    assert_eq!(
-        server
-            .send(
-                "PUT",
-                "/c/exchange/SEED_SAMPLE",
-                &json!({ "enabled": "no" })
-            )
-            .0,
-        400
+    // `enabled` is a pydantic bool: "yes" and "no" are booleans.
+    let (status, updated) = server.send(
+        "PUT",
+        "/c/exchange/SEED_SAMPLE",
+        &json!({ "enabled": "yes" }),
+    );
+    assert_eq!((status, &updated["enabled"]), (200, &json!(true)));
+    let (status, body) = server.send(
+        "PUT",
+        "/c/exchange/SEED_SAMPLE",
+        &json!({ "enabled": "maybe" }),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("enabled"),
+        "{body}"
     );
 
     assert_eq!(
@@ -159,6 +183,51 @@ fn bad_exchange_requests_get_hma_errors() {
         "a bank of that name exists"
     );
     assert_eq!(server.get("/c/exchange/NOPE").0, 404);
+    assert_eq!(
+        message(json!({ "bank": "X", "api": "sample", "api_json": null })),
+        (400, "Field `api_json` must be object".into())
+    );
+    assert_eq!(
+        message(json!({ "bank": 5, "api": "sample" })),
+        (400, "Field `bank` must match /^[A-Z0-9_]+$/".into())
+    );
+    // Unknown settings are refused (HMA ignores them; declared).
+    let (status, text) =
+        message(json!({ "bank": "X", "api": "sample", "api_json": { "colour": 1 } }));
+    assert_eq!(status, 400);
+    assert!(text.contains("colour"), "{text}");
+}
+
+#[test]
+fn an_exchange_created_disabled_is_not_fetched() {
+    let server = Server::start_with(|s| s.exchange_interval = None);
+    let (status, body) = server.send(
+        "POST",
+        "/c/exchanges",
+        &json!({ "bank": "QUIET", "api": "sample", "api_json": { "enabled": false, "name": "IGNORED" } }),
+    );
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        server.get("/c/exchange/QUIET").1,
+        json!({ "name": "QUIET", "api": "sample", "enabled": false })
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        server.get("/c/exchange/QUIET/status").1["last_fetch_complete_ts"],
+        Value::Null
+    );
+    assert_eq!(server.engine.indexed(), 0);
+    let (status, body) = server.send(
+        "POST",
+        "/c/exchanges",
+        &json!({ "bank": "LOUD", "api": "sample", "api_json": { "enabled": "no" } }),
+    );
+    assert_eq!(status, 400, "{body}");
+    // Deleting the exchange's bank deletes the exchange (declared: HMA
+    // leaves an exchange with no bank).
+    assert_eq!(server.send("DELETE", "/c/bank/QUIET", &json!(null)).0, 200);
+    assert_eq!(server.get("/c/exchange/QUIET").0, 404);
+    assert_eq!(server.get("/c/exchanges").1, json!([]));
 }
 
 #[test]

@@ -50,7 +50,7 @@ fn banks_are_created_read_updated_and_deleted() {
             .send(
                 "POST",
                 "/c/banks",
-                &json!({ "name": "OFF", "enabled": false })
+                &json!({ "name": "OFF", "enabled_ratio": null, "enabled": false })
             )
             .1["matching_enabled_ratio"],
         0.0
@@ -244,7 +244,8 @@ fn contents_are_read_updated_and_deleted() {
     assert_eq!(content["note"], "first");
     assert_eq!(content["disable_until_ts"], 1);
     assert_eq!(content["bank"]["name"], "KNOWN");
-    assert!(content.get("metadata").is_some());
+    // No metadata and no provenance: HMA leaves the key out.
+    assert!(content.get("metadata").is_none(), "{content}");
     assert!(
         server
             .get("/c/bank/KNOWN/content/1")

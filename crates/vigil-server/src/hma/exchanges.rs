@@ -15,6 +15,7 @@ use vigil_engine::Engine;
 use vigil_engine::exchange::{EXCHANGE_APIS, ExchangeSettings, config_fields};
 use vigil_store::{BankName, Exchange, ExchangeStatus};
 
+use super::body::{HandParsed, LaxBool, MaybeString, Sent, Typed, put_field};
 use super::{ApiResult, blocking};
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
@@ -91,21 +92,27 @@ async fn get_api(Path(api): Path<String>) -> ApiResult<Json<Value>> {
         (status = 400, description = "no such Exchange API; credentials for a type without any")))]
 async fn set_api_credentials(
     Path(api): Path<String>,
-    Json(body): Json<Value>,
+    HandParsed(body): HandParsed<CredentialsBody>,
 ) -> ApiResult<Json<Value>> {
     check_api(&api)?;
-    match body.get("credential_json") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(fields)) if fields.is_empty() => {}
-        Some(_) => {
-            return Err(ApiError::bad_request(format!(
-                "exchange type '{api}' takes no credentials"
-            )));
-        }
+    if !body.credential_json.is_none_or(|c| c.is_empty()) {
+        return Err(ApiError::bad_request(format!(
+            "exchange type '{api}' takes no credentials"
+        )));
     }
     Ok(Json(
         json!({ "supports_authentification": false, "has_set_authentification": false }),
     ))
+}
+
+/// Body of `POST /c/exchanges/api/{api}`: `{"credential_json": {…}}`.
+/// The built-in types take no credentials, so only `{}` or `null` (or no
+/// key) is accepted; each field is skipped unread, only their presence
+/// matters.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct CredentialsBody {
+    #[serde(default)]
+    credential_json: Option<ApiJson>,
 }
 
 /// The configuration fields of an exchange type.
@@ -147,43 +154,218 @@ async fn list_exchanges(State(state): State<AppState>) -> ApiResult<Json<Value>>
 async fn create_exchange(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Json(body): Json<Value>,
+    HandParsed(body): HandParsed<NewExchangeBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let bank = match body.get("bank") {
-        Some(Value::String(bank)) if !bank.is_empty() => bank.clone(),
+    let bank = match body.bank {
+        Some(MaybeString(Some(bank))) if !bank.is_empty() => bank,
+        Some(MaybeString(None)) => {
+            return Err(ApiError::bad_request(
+                "Field `bank` must match /^[A-Z0-9_]+$/",
+            ));
+        }
         _ => return Err(ApiError::bad_request("bank is required")),
     };
     let name: BankName = bank
         .parse()
         .map_err(|_| ApiError::bad_request("Field `bank` must match /^[A-Z0-9_]+$/"))?;
-    let config = match body.get("api_json") {
-        None => json!({}),
-        Some(value @ Value::Object(_)) => value.clone(),
-        Some(_) => return Err(ApiError::bad_request("Field `api_json` must be object")),
+    let mut config = match body.api_json {
+        Sent::Absent => ApiJson::default(),
+        Sent::Value(config) => config,
+        Sent::Null => return Err(ApiError::bad_request("Field `api_json` must be object")),
     };
-    let api = match body.get("api").or_else(|| body.get("api_type")) {
-        Some(Value::String(api)) => api.clone(),
+    if config.not_an_object {
+        return Err(ApiError::bad_request("Field `api_json` must be object"));
+    }
+    let api = match body.api.or(body.api_type) {
+        Some(MaybeString(Some(api))) => api,
         _ => return Err(ApiError::bad_request("Field `api_type` is required")),
     };
+    // HMA sets `name` and `api` itself and takes `enabled` (default true).
+    config
+        .fields
+        .retain(|(key, _)| key != "name" && key != "api");
+    let enabled = match config.take("enabled") {
+        None | Some(Value::Bool(true)) => true,
+        Some(Value::Bool(false)) => false,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "Failed to parse `api_json` - `enabled` must be a boolean",
+            ));
+        }
+    };
+    let config = config.into_value();
     let settings = state.settings.exchanges.clone();
     blocking(&state, move |engine| {
         engine.create_exchange(&name, &api, &config, &caller.actor())?;
+        if !enabled {
+            engine
+                .store()
+                .set_exchange_enabled(&name, false, &caller.actor())?;
+        }
         Ok(())
     })
     .await?;
-    // The first fetch starts now rather than at the next periodic run.
+    // The first fetch of an enabled exchange starts now rather than at the
+    // next periodic run.
     let engine = Arc::clone(&state.engine);
-    tokio::task::spawn_blocking(move || {
-        if let Ok(name) = bank.parse::<BankName>()
-            && let Err(error) = engine.fetch_exchange(&name, &settings)
-        {
-            tracing::error!(exchange = %bank, %error, "first fetch failed");
-        }
-    });
+    if enabled {
+        tokio::task::spawn_blocking(move || {
+            if let Ok(name) = bank.parse::<BankName>()
+                && let Err(error) = engine.fetch_exchange(&name, &settings)
+            {
+                tracing::error!(exchange = %bank, %error, "first fetch failed");
+            }
+        });
+    }
     Ok((
         StatusCode::CREATED,
         Json(json!({ "message": "Created successfully" })),
     ))
+}
+
+/// Body of `POST /c/exchanges`: `{"bank", "api", "api_json"?}` (`api_type`
+/// is taken for `api`, as HMA's message names it).
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct NewExchangeBody {
+    #[serde(default)]
+    bank: Option<MaybeString>,
+    #[serde(default)]
+    api: Option<MaybeString>,
+    #[serde(default)]
+    api_type: Option<MaybeString>,
+    #[serde(default)]
+    api_json: Sent<ApiJson>,
+}
+
+/// An exchange type's settings as sent (`api_json`): field name → a
+/// scalar. A list or object value is skipped unread (no built-in type
+/// takes one) and refused by the type's checks.
+#[derive(Debug, Default)]
+pub(crate) struct ApiJson {
+    fields: Vec<(String, Value)>,
+    /// The value was not a JSON object.
+    not_an_object: bool,
+}
+
+/// At most this many settings: the built-in types have two.
+const MAX_API_FIELDS: usize = 64;
+
+impl ApiJson {
+    fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    fn take(&mut self, key: &str) -> Option<Value> {
+        let at = self.fields.iter().position(|(k, _)| k == key)?;
+        Some(self.fields.remove(at).1)
+    }
+
+    fn into_value(self) -> Value {
+        Value::Object(self.fields.into_iter().collect())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ApiJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = ApiJson;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of settings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ApiJson, A::Error> {
+                let mut config = ApiJson::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value = map.next_value::<Scalar>()?.0;
+                    put_field::<_, A::Error>(&mut config.fields, key, value, MAX_API_FIELDS)?;
+                }
+                Ok(config)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ApiJson, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(ApiJson {
+                    fields: Vec::new(),
+                    not_an_object: true,
+                })
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<ApiJson, E> {
+                Ok(ApiJson {
+                    fields: Vec::new(),
+                    not_an_object: true,
+                })
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<ApiJson, E> {
+                Ok(ApiJson {
+                    fields: Vec::new(),
+                    not_an_object: true,
+                })
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<ApiJson, E> {
+                Ok(ApiJson {
+                    fields: Vec::new(),
+                    not_an_object: true,
+                })
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<ApiJson, E> {
+                Ok(ApiJson {
+                    fields: Vec::new(),
+                    not_an_object: true,
+                })
+            }
+            fn visit_str<E>(self, _: &str) -> Result<ApiJson, E> {
+                Ok(ApiJson {
+                    fields: Vec::new(),
+                    not_an_object: true,
+                })
+            }
+        }
+        d.deserialize_any(Fields)
+    }
+}
+
+/// One setting's value: a JSON scalar, or an empty list standing for a
+/// list or object skipped unread.
+struct Scalar(Value);
+
+impl<'de> serde::Deserialize<'de> for Scalar {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+        struct One;
+        impl<'de> Visitor<'de> for One {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a setting")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar(Value::String(v.to_owned())))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar(Value::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar(json!(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar(json!(v)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar(json!(v)))
+            }
+            fn visit_unit<E>(self) -> Result<Scalar, E> {
+                Ok(Scalar(Value::Null))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar(json!([])))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar(json!([])))
+            }
+        }
+        d.deserialize_any(One)
+    }
 }
 
 fn exchange_json(exchange: &Exchange) -> Value {
@@ -199,9 +381,17 @@ fn exchange_json(exchange: &Exchange) -> Value {
     Value::Object(body)
 }
 
-fn status_json(status: &ExchangeStatus) -> Value {
+/// Exchange types whose checkpoints carry no time: python-threatexchange's
+/// `sample` (`NoCheckpointing`) and `local_file` (the base checkpoint) give
+/// no progress timestamp, so HMA shows `checkpoint_ts` as `null` for them.
+const UNTIMED_CHECKPOINTS: [&str; 2] = ["sample", "local_file"];
+
+fn status_json(api: &str, status: &ExchangeStatus) -> Value {
+    let checkpoint_ts = status
+        .checkpoint_ts
+        .filter(|_| !UNTIMED_CHECKPOINTS.contains(&api));
     json!({
-        "checkpoint_ts": status.checkpoint_ts,
+        "checkpoint_ts": checkpoint_ts,
         "running_fetch_start_ts": status.running_fetch_start_ts,
         "last_fetch_complete_ts": status.last_fetch_complete_ts,
         "last_fetch_succeeded": status.last_fetch_succeeded,
@@ -238,15 +428,14 @@ async fn get_exchange(
 #[utoipa::path(get, path = "/c/exchange/{name}/status", tag = "exchanges",
     params(("name" = String, Path, description = "exchange name")),
     responses((status = 200, description = "Fetch status", body = Object,
-        example = json!({"checkpoint_ts": 1_764_328_000, "running_fetch_start_ts": null, "last_fetch_complete_ts": 1_764_328_000, "last_fetch_succeeded": true, "up_to_date": true, "fetched_items": 18, "last_error": null})),
+        example = json!({"checkpoint_ts": null, "running_fetch_start_ts": null, "last_fetch_complete_ts": 1_764_328_000, "last_fetch_succeeded": true, "up_to_date": true, "fetched_items": 18, "last_error": null})),
         (status = 404, description = "Exchange 'X' not found")))]
 async fn exchange_status(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(status_json(
-        &find_exchange(&state, name).await?.status,
-    )))
+    let exchange = find_exchange(&state, name).await?;
+    Ok(Json(status_json(&exchange.api, &exchange.status)))
 }
 
 /// Fetches an exchange now and returns its status (Vigil's; HMA only has
@@ -260,32 +449,31 @@ async fn fetch_now(
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let exchange = find_exchange(&state, name).await?;
+    let api = exchange.api.clone();
     let settings = state.settings.exchanges.clone();
     let status = blocking(&state, move |engine| {
         Ok(engine.fetch_exchange(&exchange.name, &settings)?)
     })
     .await?;
-    Ok(Json(status_json(&status)))
+    Ok(Json(status_json(&api, &status)))
 }
 
 /// Turns an exchange's fetching on or off: `{"enabled": bool}`.
 #[utoipa::path(put, path = "/c/exchange/{name}", tag = "exchanges",
     params(("name" = String, Path, description = "exchange name")),
-    request_body(content = Object, example = json!({"enabled": false})),
+    request_body(content = UpdateExchangeBody, example = json!({"enabled": false})),
     responses((status = 200, description = "The exchange", body = Object),
-        (status = 400, description = "`enabled` is not a boolean"),
+        (status = 422, description = "`enabled` is not a boolean"),
         (status = 404, description = "Exchange 'X' not found")))]
 async fn update_exchange(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
-    Json(body): Json<Value>,
+    Typed(body): Typed<UpdateExchangeBody>,
 ) -> ApiResult<Json<Value>> {
     let exchange = find_exchange(&state, name.clone()).await?;
-    let enabled = match body.get("enabled") {
-        None => return Ok(Json(exchange_json(&exchange))),
-        Some(Value::Bool(enabled)) => *enabled,
-        Some(_) => return Err(ApiError::bad_request("`enabled` must be true or false")),
+    let Some(LaxBool(enabled)) = body.enabled else {
+        return Ok(Json(exchange_json(&exchange)));
     };
     let updated = blocking(&state, move |engine| {
         Ok(engine
@@ -295,6 +483,16 @@ async fn update_exchange(
     .await?
     .ok_or_else(|| ApiError::not_found(format!("Exchange '{name}' not found")))?;
     Ok(Json(exchange_json(&updated)))
+}
+
+/// Body of `PUT /c/exchange/{name}`, read as HMA's pydantic model reads
+/// it.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub(crate) struct UpdateExchangeBody {
+    /// Whether it is fetched: a boolean, `1`/`0` or a boolean string.
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    enabled: Option<LaxBool>,
 }
 
 /// Deletes an exchange with its bank and contents; succeeds whether or not

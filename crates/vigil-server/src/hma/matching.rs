@@ -14,9 +14,10 @@ use vigil_media::{Defences, HashOptions};
 use vigil_signal::PdqHash;
 use vigil_store::{Role, Signals};
 
+use super::body::{JsonBytes, MaybeString, lax_bool, parse, put_field};
 use super::{
-    ApiResult, bank_list, by_bank, check_signal_type, find, inner_message, match_json, truthy,
-    unix_now,
+    ApiResult, bank_list, by_bank, check_hma_form, check_signal_type, find, inner_message,
+    match_json, unix_now,
 };
 use crate::auth::Caller;
 use crate::{ApiError, AppState, media};
@@ -39,7 +40,9 @@ pub(crate) struct RawLookupQuery {
     signal: Option<String>,
     /// Comma list of banks to search (default: all).
     banks: Option<String>,
-    /// `true`: return `{"bank_content_id", "distance"}` objects.
+    /// `true`: return `{"bank_content_id", "distance"}` objects (a
+    /// boolean as pydantic reads it: `true`/`false`, `1`/`0`, `yes`/`no`,
+    /// `on`/`off`, `t`/`f`, `y`/`n`, any case; anything else is a 400).
     include_distance: Option<String>,
 }
 
@@ -68,7 +71,15 @@ async fn raw_lookup(
     for found in &matches {
         state.metrics.count_match(found.bank.as_str(), signal_type);
     }
-    let body = if truthy(query.include_distance.as_deref()) {
+    let include_distance = match query.include_distance.as_deref() {
+        None => false,
+        Some(text) => lax_bool(text).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "include_distance: Input should be a valid boolean, unable to interpret input {text:?}"
+            ))
+        })?,
+    };
+    let body = if include_distance {
         json!({ "matches": matches.iter().map(|m| match_json(signal_type, m)).collect::<Vec<_>>() })
     } else {
         json!({ "matches": matches.iter().map(|m| m.content_id).collect::<Vec<_>>() })
@@ -88,9 +99,13 @@ pub(crate) struct LookupQuery {
     url: Option<String>,
     /// `photo` or `video` (default: from the answer's Content-Type).
     content_type: Option<String>,
+    /// With `url`: comma list of signal types to hash and look up
+    /// (default: all that apply).
+    types: Option<String>,
     /// Comma list of banks to search (default: all).
     banks: Option<String>,
-    /// Seed for the enabled-ratio coinflip, for reproducible answers.
+    /// Seed for the enabled-ratio coinflip, for reproducible answers: any
+    /// string; the same seed keeps the same banks as on HMA.
     seed: Option<String>,
     /// `true`: every bank takes part whatever its enabled ratio.
     bypass_coinflip: Option<String>,
@@ -101,26 +116,15 @@ pub(crate) struct LookupQuery {
     defend: Option<String>,
 }
 
-fn lookup_options(
-    banks: Option<&str>,
-    seed: Option<&str>,
-    bypass: Option<&str>,
-) -> ApiResult<LookupOptions> {
-    let seed = match seed {
-        Some(seed) => Some(
-            seed.trim()
-                .parse::<u64>()
-                .map_err(|_| ApiError::bad_request(format!("invalid seed {seed:?}")))?,
-        ),
-        None => None,
-    };
-    Ok(LookupOptions {
+fn lookup_options(banks: Option<&str>, seed: Option<&str>, bypass: Option<&str>) -> LookupOptions {
+    LookupOptions {
         banks: bank_list(banks),
-        seed,
+        // The raw string, spaces included: HMA seeds `random.Random` with it.
+        seed: seed.map(str::to_owned),
         // HMA compares with "true" exactly.
         bypass_enabled_ratio: bypass == Some("true"),
         ..LookupOptions::default()
-    })
+    }
 }
 
 /// Every signal of hashed media looked up: `{"pdq": {"BANK": […]}, …}`.
@@ -169,7 +173,7 @@ async fn lookup(
         query.banks.as_deref(),
         query.seed.as_deref(),
         query.bypass_coinflip.as_deref(),
-    )?;
+    );
     match (&query.signal, &query.signal_type, &query.url) {
         (Some(signal), Some(signal_type), _) => {
             let matches = find(&state, signal_type, signal, &options)?;
@@ -180,9 +184,11 @@ async fn lookup(
             if let Some(signal_type) = &query.signal_type {
                 check_signal_type(signal_type)?;
             }
+            let types = media::selected_types(query.types.as_deref())?;
             let defences = defences(query.defend.as_deref())?;
             let fetched = media::fetch(&state, url, query.content_type.as_deref()).await?;
-            let hashed = media::hash_with(fetched, hash_options(defences)).await?;
+            let mut hashed = media::hash_with(fetched, hash_options(defences)).await?;
+            hashed.select(types.as_deref());
             let mut body = lookup_signals(&state, &hashed.signals, &options)?;
             add_defended(&state, &mut body, &hashed.query_variants, &options)?;
             match &query.signal_type {
@@ -200,6 +206,9 @@ async fn lookup(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct LookupUploadQuery {
+    /// Comma list of signal types to hash and look up (default: all that
+    /// apply).
+    types: Option<String>,
     /// Comma list of banks to search (default: all).
     banks: Option<String>,
     /// Seed for the enabled-ratio coinflip.
@@ -231,12 +240,14 @@ async fn lookup_upload(
         query.banks.as_deref(),
         query.seed.as_deref(),
         query.bypass_coinflip.as_deref(),
-    )?;
+    );
     // The upload is read before `defend` is checked: answering while the
     // client still sends would break its pipe instead of showing the error.
     let upload = media::read_upload(multipart).await?;
+    let types = media::selected_types(query.types.as_deref())?;
     let defences = defences(query.defend.as_deref())?;
-    let hashed = media::hash_with(upload.media, hash_options(defences)).await?;
+    let mut hashed = media::hash_with(upload.media, hash_options(defences)).await?;
+    hashed.select(types.as_deref());
     let mut body = lookup_signals(&state, &hashed.signals, &options)?;
     add_defended(&state, &mut body, &hashed.query_variants, &options)?;
     Ok(Json(Value::Object(body)))
@@ -293,8 +304,135 @@ fn add_defended(
     Ok(())
 }
 
+/// Body of `POST /m/compare`: signal type → what was sent for it, in the
+/// body's order (a repeated key keeps its first place and its last value,
+/// as a Python dict does).
+#[derive(Debug, Default)]
+pub(crate) struct CompareBody {
+    /// `None` when the body is not a JSON object.
+    pairs: Option<Vec<(String, Hashes)>>,
+}
+
+/// What was sent for one signal type; only a list of two strings is kept.
+#[derive(Debug, PartialEq)]
+enum Hashes {
+    /// Two strings.
+    Pair(String, String),
+    /// Two items, not both strings.
+    NotStrings,
+    /// A list of another length.
+    WrongLength,
+    /// Not a list.
+    NotAList,
+}
+
+/// At most this many signal types in one compare body: more can only be
+/// unknown types, and each costs memory before the first is answered.
+const MAX_COMPARE_TYPES: usize = 64;
+
+impl<'de> serde::Deserialize<'de> for CompareBody {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+        struct Body;
+        impl<'de> Visitor<'de> for Body {
+            type Value = CompareBody;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of signal type to [signal, signal]")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<CompareBody, A::Error> {
+                let mut pairs: Vec<(String, Hashes)> = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let hashes = map.next_value::<Hashes>()?;
+                    put_field::<_, A::Error>(&mut pairs, key, hashes, MAX_COMPARE_TYPES)?;
+                }
+                Ok(CompareBody { pairs: Some(pairs) })
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<CompareBody, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(CompareBody::default())
+            }
+            fn visit_unit<E>(self) -> Result<CompareBody, E> {
+                Ok(CompareBody::default())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<CompareBody, E> {
+                Ok(CompareBody::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<CompareBody, E> {
+                Ok(CompareBody::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<CompareBody, E> {
+                Ok(CompareBody::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<CompareBody, E> {
+                Ok(CompareBody::default())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<CompareBody, E> {
+                Ok(CompareBody::default())
+            }
+        }
+        d.deserialize_any(Body)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Hashes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+        struct List;
+        impl<'de> Visitor<'de> for List {
+            type Value = Hashes;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of two signals")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Hashes, A::Error> {
+                let first = seq.next_element::<MaybeString>()?;
+                let second = first
+                    .as_ref()
+                    .map(|_| seq.next_element::<MaybeString>())
+                    .transpose()?
+                    .flatten();
+                // A third item makes it the wrong length: skip the rest unkept.
+                let mut extra = false;
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    extra = true;
+                }
+                Ok(match (first, second, extra) {
+                    (Some(MaybeString(Some(a))), Some(MaybeString(Some(b))), false) => {
+                        Hashes::Pair(a, b)
+                    }
+                    (Some(_), Some(_), false) => Hashes::NotStrings,
+                    _ => Hashes::WrongLength,
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Hashes, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Hashes::NotAList)
+            }
+            fn visit_unit<E>(self) -> Result<Hashes, E> {
+                Ok(Hashes::NotAList)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Hashes, E> {
+                Ok(Hashes::NotAList)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Hashes, E> {
+                Ok(Hashes::NotAList)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Hashes, E> {
+                Ok(Hashes::NotAList)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Hashes, E> {
+                Ok(Hashes::NotAList)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Hashes, E> {
+                Ok(Hashes::NotAList)
+            }
+        }
+        d.deserialize_any(List)
+    }
+}
+
 /// Compares pairs of signals: `{"pdq": [a, b]}` →
-/// `{"pdq": [matches, {"distance": d}]}`.
+/// `{"pdq": [matches, {"distance": d}]}`, with HMA's 400s in its order
+/// (not an object; not a list; not two items; unknown type; invalid hash).
 #[utoipa::path(post, path = "/m/compare", tag = "matching",
     request_body(content = Object, description = "signal type → [signal, signal]",
         example = json!({"pdq": ["f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22", "d8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22"]})),
@@ -303,26 +441,39 @@ fn add_defended(
          example = json!({"pdq": [true, {"distance": 6}]})),
         (status = 400, description = "Not an object, not a pair, unknown type, invalid signal"),
     ))]
-async fn compare(Json(body): Json<Value>) -> ApiResult<Json<Value>> {
-    let Value::Object(pairs) = body else {
-        return Err(ApiError::bad_request(
-            "the body must be a JSON object of signal type to [signal, signal]",
-        ));
+async fn compare(JsonBytes(bytes): JsonBytes) -> ApiResult<Json<Value>> {
+    let body: CompareBody = parse(&bytes, StatusCode::BAD_REQUEST)?;
+    let Some(pairs) = body.pairs else {
+        return Err(ApiError::bad_request("Request input was not a dict"));
     };
     let mut result = Map::new();
-    for (signal_type, pair) in pairs {
+    for (signal_type, hashes) in pairs {
+        let (a, b) = match hashes {
+            Hashes::NotAList => {
+                return Err(ApiError::bad_request(format!(
+                    "Comparison hashes for {signal_type} was not a list"
+                )));
+            }
+            Hashes::WrongLength => {
+                return Err(ApiError::bad_request(
+                    "Comparison hash list length must be exactly 2",
+                ));
+            }
+            Hashes::NotStrings => {
+                check_signal_type(&signal_type)?;
+                return Err(ApiError::bad_request(format!(
+                    "Invalid {signal_type} hash: expected string"
+                )));
+            }
+            Hashes::Pair(a, b) => (a, b),
+        };
         check_signal_type(&signal_type)?;
-        let values: Vec<&str> = match pair.as_array() {
-            Some(list) if list.len() == 2 => list.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        };
-        let [a, b] = values[..] else {
-            return Err(ApiError::bad_request(format!(
-                "{signal_type}: expected a list of two signals"
-            )));
-        };
-        let distance = Engine::compare(&signal_type, a, b)
-            .map_err(|e| ApiError::bad_request(inner_message(e)))?;
+        let invalid = |e: String| ApiError::bad_request(format!("Invalid {signal_type} hash: {e}"));
+        for hash in [&a, &b] {
+            check_hma_form(&signal_type, hash).map_err(|e| invalid(e.to_owned()))?;
+        }
+        let distance =
+            Engine::compare(&signal_type, &a, &b).map_err(|e| invalid(inner_message(e)))?;
         let matched = match signal_type.as_str() {
             "pdq" => distance.is_some_and(|d| d <= PdqHash::DEFAULT_MATCH_DISTANCE),
             "text" => distance.is_some_and(|d| {

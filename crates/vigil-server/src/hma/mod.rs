@@ -4,6 +4,10 @@
 //! contents; exchanges). This module holds what they share.
 
 pub(crate) mod banks;
+pub(crate) mod body;
+#[cfg(test)]
+mod body_props;
+pub(crate) mod contents;
 pub(crate) mod exchanges;
 pub(crate) mod hashing;
 pub(crate) mod matching;
@@ -57,12 +61,10 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|_| ApiError::internal())?
 }
 
-/// HMA's hand-parsed flags: pydantic's truthy forms.
-pub(crate) fn truthy(value: Option<&str>) -> bool {
-    matches!(
-        value.map(str::to_ascii_lowercase).as_deref(),
-        Some("true" | "1" | "yes" | "on")
-    )
+/// HMA's hand-parsed flags (`include_signals`, `include_metadata`):
+/// `true` in any case, nothing else.
+pub(crate) fn is_true(value: &str) -> bool {
+    value.eq_ignore_ascii_case("true")
 }
 
 /// A `banks=A,B` parameter.
@@ -85,6 +87,19 @@ pub(crate) fn check_signal_type(signal_type: &str) -> ApiResult<()> {
             "No such SignalType '{signal_type}'"
         )))
     }
+}
+
+/// HMA's own form of a signal where it is stricter than Vigil's store: a
+/// PDQ hash is exactly 64 lowercase hex digits (python-threatexchange does
+/// not normalise it), on every HMA route alike. Other types are
+/// normalised by the store as HMA normalises them (`video_md5` trimmed and
+/// lowercased).
+pub(crate) fn check_hma_form(signal_type: &str, value: &str) -> Result<(), &'static str> {
+    let lower_hex = |c: u8| c.is_ascii_digit() || (b'a'..=b'f').contains(&c);
+    if signal_type == "pdq" && !(value.len() == 64 && value.bytes().all(lower_hex)) {
+        return Err("invalid PDQ hash");
+    }
+    Ok(())
 }
 
 /// Index sizes by signal type, all or only `wanted` (which must exist):
@@ -124,6 +139,8 @@ pub(crate) fn find(
     options: &LookupOptions,
 ) -> ApiResult<Vec<Match>> {
     check_signal_type(signal_type)?;
+    check_hma_form(signal_type, signal)
+        .map_err(|e| ApiError::bad_request(format!("invalid signal: {e}")))?;
     state
         .engine
         .lookup(signal_type, signal, options)
