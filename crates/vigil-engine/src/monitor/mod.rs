@@ -28,6 +28,7 @@ pub mod posts;
 pub mod report;
 mod runner;
 mod scan;
+mod telegram;
 mod work;
 
 use std::path::PathBuf;
@@ -97,6 +98,11 @@ pub struct MonitorOptions {
     /// Most posts taken from one read of a source (newest first), so a
     /// huge feed cannot flood the queue.
     pub max_posts_per_read: usize,
+    /// Largest feed handed to the feed parser, in bytes.
+    pub max_feed_bytes: usize,
+    /// Largest channel export read, in bytes (read as a stream: memory
+    /// follows the posts kept, not this size).
+    pub max_export_bytes: u64,
 }
 
 impl Default for MonitorOptions {
@@ -124,6 +130,11 @@ impl Default for MonitorOptions {
             retry: RetryPolicy::default(),
             webhook_timeout: Duration::from_secs(10),
             max_posts_per_read: 1_000,
+            // Real feeds are well under 1 MiB (servers cut them to recent
+            // entries); 16 MiB leaves room for whole-site feeds.
+            max_feed_bytes: 16 * 1024 * 1024,
+            // Years of a busy channel's messages without media inline.
+            max_export_bytes: 512 * 1024 * 1024,
         }
     }
 }
