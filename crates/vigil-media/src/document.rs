@@ -6,7 +6,7 @@ use vigil_signal::text::{QUERY_SAMPLE, TextSketch};
 
 use crate::pdf::{PdfImage, read_pdf};
 use crate::sniff::{MediaKind, Sniffed, sniff};
-use crate::{Error, HashOptions, Ingested};
+use crate::{Error, HashOptions, HtmlPage, Ingested};
 
 /// The kinds of document Vigil reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -103,7 +103,15 @@ fn hash_document_bytes(
     })?;
     let (text, pages, images, skipped_images) = match format {
         DocumentFormat::Text => (crate::text::decode_text(bytes), None, Vec::new(), 0),
-        DocumentFormat::Html => (crate::text::html_visible_text(bytes), None, Vec::new(), 0),
+        DocumentFormat::Html => {
+            // A partial page would be sketched as if whole and match or miss
+            // silently, so a page over a limit is refused.
+            let page = crate::read_html(bytes, &options.html);
+            if let Some(limit) = page.truncated {
+                return Err(Error::HtmlLimit(limit));
+            }
+            (page.text, None, Vec::new(), 0)
+        }
         DocumentFormat::Pdf => {
             let content = read_pdf(bytes, &options.pdf, &options.limits, options.pdq_mode)?;
             let pages = content.pages.len();
@@ -115,10 +123,42 @@ fn hash_document_bytes(
             )
         }
     };
-    let normalized = vigil_signal::text::normalize(&text);
+    Ok(sketched(
+        format,
+        exact,
+        &text,
+        pages,
+        images,
+        skipped_images,
+    ))
+}
+
+/// The signals of a page already read with [`read_html`](crate::read_html),
+/// whole or not: for callers that keep what a page over its limits showed
+/// (the monitor) rather than refuse it as [`hash_document`] does.
+pub fn hash_html_page(bytes: &[u8], page: &HtmlPage) -> DocumentSignals {
+    sketched(
+        DocumentFormat::Html,
+        ExactDigests::of(bytes),
+        &page.text,
+        None,
+        Vec::new(),
+        0,
+    )
+}
+
+fn sketched(
+    format: DocumentFormat,
+    exact: ExactDigests,
+    text: &str,
+    pages: Option<usize>,
+    images: Vec<PdfImage>,
+    skipped_images: usize,
+) -> DocumentSignals {
+    let normalized = vigil_signal::text::normalize(text);
     let words = normalized.split(' ').filter(|w| !w.is_empty()).count();
     let sketch = TextSketch::of_normalized(&normalized, QUERY_SAMPLE);
-    Ok(DocumentSignals {
+    DocumentSignals {
         format,
         exact,
         text: (!sketch.is_empty()).then_some(sketch),
@@ -126,5 +166,5 @@ fn hash_document_bytes(
         pages,
         images,
         skipped_images,
-    })
+    }
 }

@@ -84,6 +84,10 @@ pub enum Error {
     /// The video breaks a configured limit (size, duration, frames, time).
     #[error("the video is over a limit: {0}")]
     VideoLimit(String),
+    /// The web page breaks a configured [`HtmlLimits`](crate::HtmlLimits)
+    /// bound (bytes, nesting depth, tokens, time).
+    #[error("the web page is over a limit: {0}")]
+    HtmlLimit(crate::HtmlLimit),
 }
 
 impl Error {
@@ -105,6 +109,7 @@ impl Error {
             Self::Pdf(_) => "pdf",
             Self::PdfEncrypted => "pdf_encrypted",
             Self::PdfLimit(_) => "pdf_limit",
+            Self::HtmlLimit(_) => "html_limit",
         }
     }
 }

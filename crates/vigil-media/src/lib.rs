@@ -14,6 +14,8 @@
 //!   without applying it (no PDQ reference applies it; the dihedral hashes
 //!   cover rotated copies).
 //! * [`hash_media`] is the whole path from bytes to [`MediaSignals`].
+//! * [`read_html`] is the one bounded reader of web pages (visible text,
+//!   links, embedded media) under [`HtmlLimits`], linear in the page.
 //! * [`hash_document`] reads text files, web pages ([`html_visible_text`])
 //!   and PDFs ([`read_pdf`]: text per page, embedded images) into
 //!   [`DocumentSignals`]: digests, a `text` sketch and a PDQ per image.
@@ -42,6 +44,7 @@
 mod decode;
 mod document;
 mod error;
+mod html;
 mod ingest;
 mod jpeg;
 mod pdf;
@@ -53,9 +56,11 @@ mod video;
 
 pub use decode::{DecodedImage, Limits, decode_image};
 pub use document::{
-    DocumentFormat, DocumentSignals, document_format, hash_document, hash_ingested_document,
+    DocumentFormat, DocumentSignals, document_format, hash_document, hash_html_page,
+    hash_ingested_document,
 };
 pub use error::Error;
+pub use html::{HtmlLimit, HtmlLimits, HtmlLink, HtmlPage, LinkElement, read_html, read_html_str};
 pub use ingest::{Ingested, ingest};
 pub use pdf::{MIN_IMAGE_SIDE, PdfContent, PdfImage, PdfLimits, read_pdf, reading_order};
 pub use signals::{HashOptions, ImageInfo, MediaSignals, hash_ingested, hash_media};

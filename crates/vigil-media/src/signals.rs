@@ -3,8 +3,8 @@
 use vigil_signal::{Dihedral, ExactDigests, Pdq, PdqHasher, PdqMode};
 
 use crate::{
-    Defences, Error, Format, Ingested, Limits, PdfLimits, VariantHash, bank_variants, decode_image,
-    query_variants,
+    Defences, Error, Format, HtmlLimits, Ingested, Limits, PdfLimits, VariantHash, bank_variants,
+    decode_image, query_variants,
 };
 
 /// What to compute for each item.
@@ -25,6 +25,8 @@ pub struct HashOptions {
     pub limits: Limits,
     /// Limits for PDFs.
     pub pdf: PdfLimits,
+    /// Limits for web pages.
+    pub html: HtmlLimits,
 }
 
 /// Facts about a decoded image, reported alongside its signals.

@@ -2,65 +2,13 @@
 //!
 //! Bytes are decoded by their byte-order mark, a `<meta charset>` (HTML),
 //! UTF-8 when valid, and otherwise the encoding `chardetng` guesses (legacy
-//! Arabic text is often Windows-1256). HTML keeps only visible text: no
-//! `<head>`, scripts, styles, templates or elements marked `hidden`, and
-//! block elements separate words.
+//! Arabic text is often Windows-1256). HTML keeps only visible text (see
+//! [`read_html`]): no `<head>`, scripts, styles, templates or elements
+//! marked `hidden`, and block elements separate words.
 
 use encoding_rs::Encoding;
-use scraper::{Html, Node};
 
-/// Elements whose content a reader never sees.
-const INVISIBLE: &[&str] = &[
-    "head", "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "canvas",
-    "select", "datalist",
-];
-
-/// Elements that start a new block, so their text never runs into the
-/// neighbours' words.
-const BLOCKS: &[&str] = &[
-    "address",
-    "article",
-    "aside",
-    "blockquote",
-    "br",
-    "dd",
-    "details",
-    "dialog",
-    "div",
-    "dl",
-    "dt",
-    "fieldset",
-    "figcaption",
-    "figure",
-    "footer",
-    "form",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "header",
-    "hr",
-    "li",
-    "main",
-    "nav",
-    "ol",
-    "p",
-    "pre",
-    "section",
-    "summary",
-    "table",
-    "td",
-    "th",
-    "tr",
-    "ul",
-    "caption",
-    "option",
-    "button",
-    "label",
-    "title",
-];
+use crate::html::{HtmlLimits, read_html};
 
 /// Decodes the bytes of a text file (see the [module docs](self)).
 pub fn decode_text(bytes: &[u8]) -> String {
@@ -68,14 +16,13 @@ pub fn decode_text(bytes: &[u8]) -> String {
 }
 
 /// Decodes an HTML page and returns its visible text, blocks separated by
-/// new lines.
+/// new lines, read under the default [`HtmlLimits`]: a page over them gives
+/// the text read before the limit (use [`read_html`] to know).
 pub fn html_visible_text(bytes: &[u8]) -> String {
-    let declared = declared_charset(bytes);
-    let html = decode(bytes, declared);
-    visible_text(&Html::parse_document(&html))
+    read_html(bytes, &HtmlLimits::default()).text
 }
 
-fn decode(bytes: &[u8], declared: Option<&'static Encoding>) -> String {
+pub(crate) fn decode(bytes: &[u8], declared: Option<&'static Encoding>) -> String {
     if let Some((encoding, bom)) = Encoding::for_bom(bytes) {
         return encoding
             .decode_without_bom_handling(&bytes[bom..])
@@ -95,7 +42,7 @@ fn decode(bytes: &[u8], declared: Option<&'static Encoding>) -> String {
 
 /// The encoding named by a `<meta charset=…>` or `content="…; charset=…"`
 /// in the first 4 KiB.
-fn declared_charset(bytes: &[u8]) -> Option<&'static Encoding> {
+pub(crate) fn declared_charset(bytes: &[u8]) -> Option<&'static Encoding> {
     let head = &bytes[..bytes.len().min(4096)];
     let lower = head.to_ascii_lowercase();
     let at = lower.windows(8).position(|w| w == b"charset=")? + 8;
@@ -109,50 +56,6 @@ fn declared_charset(bytes: &[u8]) -> Option<&'static Encoding> {
         .position(|b| !(b.is_ascii_alphanumeric() || b"-_:.".contains(b)))
         .unwrap_or(rest.len());
     Encoding::for_label(&rest[..end])
-}
-
-/// The text of every node a browser would show, walking the tree without
-/// recursion (hostile pages nest deeply).
-fn visible_text(document: &Html) -> String {
-    enum Step<'a> {
-        Visit(ego_tree::NodeRef<'a, Node>),
-        Break,
-    }
-    let mut out = String::new();
-    let mut stack = vec![Step::Visit(document.tree.root())];
-    while let Some(step) = stack.pop() {
-        let node = match step {
-            Step::Break => {
-                if !out.ends_with('\n') && !out.is_empty() {
-                    out.push('\n');
-                }
-                continue;
-            }
-            Step::Visit(node) => node,
-        };
-        match node.value() {
-            Node::Text(text) => out.push_str(text),
-            Node::Element(element) => {
-                let name = element.name();
-                if INVISIBLE.contains(&name) || element.attr("hidden").is_some() {
-                    continue;
-                }
-                let block = BLOCKS.contains(&name);
-                if block {
-                    stack.push(Step::Break);
-                }
-                stack.extend(node.children().rev().map(Step::Visit));
-                if block {
-                    stack.push(Step::Break);
-                }
-            }
-            Node::Document | Node::Fragment => {
-                stack.extend(node.children().rev().map(Step::Visit));
-            }
-            _ => {}
-        }
-    }
-    out.trim().to_owned()
 }
 
 /// Whether `bytes` look like an HTML page rather than plain text: markup

@@ -29,6 +29,7 @@ pub mod report;
 mod runner;
 mod scan;
 mod status;
+mod telegram;
 mod work;
 
 use std::path::PathBuf;
@@ -103,6 +104,11 @@ pub struct MonitorOptions {
     /// before a tracked URL counts as gone with its host unresponsive (a
     /// host that takes connections and never answers). At least 1.
     pub unresponsive_after: u32,
+    /// Largest feed handed to the feed parser, in bytes.
+    pub max_feed_bytes: usize,
+    /// Largest channel export read, in bytes (read as a stream: memory
+    /// follows the posts kept, not this size).
+    pub max_export_bytes: u64,
 }
 
 impl Default for MonitorOptions {
@@ -133,6 +139,11 @@ impl Default for MonitorOptions {
             // Three ladder steps: a host down for maintenance gets a
             // chance to come back, a wedged one is not tracked forever.
             unresponsive_after: 3,
+            // Real feeds are well under 1 MiB (servers cut them to recent
+            // entries); 16 MiB leaves room for whole-site feeds.
+            max_feed_bytes: 16 * 1024 * 1024,
+            // Years of a busy channel's messages without media inline.
+            max_export_bytes: 512 * 1024 * 1024,
         }
     }
 }

@@ -2,12 +2,12 @@
 //! Telegram Desktop channel exports, each turned into the same [`Post`]
 //! with its outlinks. Pure functions of bytes; fetching is the runner's.
 
-use scraper::{Html, Selector};
-use serde_json::Value;
 use url::Url;
+use vigil_media::{HtmlLimit, HtmlLimits, HtmlPage, LinkElement, read_html, read_html_str};
 
 use super::MonitorError;
 use super::outlinks::{canonical, extract_links};
+pub use super::telegram::{parse_telegram_export, read_telegram_export};
 
 /// One post of a source and what it links to.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,33 +25,36 @@ pub struct Post {
     pub attachments: Vec<String>,
 }
 
-/// Elements whose URL attribute points at media or other content.
-const LINK_ATTRIBUTES: [(&str, &str); 7] = [
-    ("a[href]", "href"),
-    ("img[src]", "src"),
-    ("video[src]", "src"),
-    ("audio[src]", "src"),
-    ("source[src]", "src"),
-    ("iframe[src]", "src"),
-    ("embed[src]", "src"),
+/// Elements whose URL attribute points at media or other content, in the
+/// order their links are listed.
+const LINK_ELEMENTS: [LinkElement; 7] = [
+    LinkElement::A,
+    LinkElement::Img,
+    LinkElement::Video,
+    LinkElement::Audio,
+    LinkElement::Source,
+    LinkElement::Iframe,
+    LinkElement::Embed,
 ];
 
-/// Links in an HTML document or fragment: element URLs resolved against
-/// `base`, then links written in its text (often defanged), in order.
+/// Links in an HTML document or fragment, read under the default
+/// [`HtmlLimits`] (see [`page_links`]).
 pub fn html_links(html: &str, base: Option<&Url>) -> Vec<Url> {
-    let document = Html::parse_document(html);
+    page_links(&read_html_str(html, &HtmlLimits::default()), base)
+}
+
+/// Links of a page read with [`vigil_media::read_html`]: element URLs
+/// resolved against its `<base href>` or `base`, then links written in its
+/// text (often defanged), in order.
+pub fn page_links(page: &HtmlPage, base: Option<&Url>) -> Vec<Url> {
+    let base = page_base(page, base);
     let mut links: Vec<Url> = Vec::new();
-    for (selector, attribute) in LINK_ATTRIBUTES {
-        let Ok(selector) = Selector::parse(selector) else {
-            continue;
-        };
-        for element in document.select(&selector) {
-            let Some(value) = element.value().attr(attribute) else {
-                continue;
-            };
-            let joined = match base {
-                Some(base) => base.join(value.trim()).ok(),
-                None => Url::parse(value.trim()).ok(),
+    for wanted in LINK_ELEMENTS {
+        for link in page.links.iter().filter(|link| link.element == wanted) {
+            let value = link.url.trim();
+            let joined = match &base {
+                Some(base) => base.join(value).ok(),
+                None => Url::parse(value).ok(),
             };
             if let Some(url) = joined
                 .filter(|url| matches!(url.scheme(), "http" | "https" | "ipfs" | "ipns"))
@@ -62,13 +65,97 @@ pub fn html_links(html: &str, base: Option<&Url>) -> Vec<Url> {
             }
         }
     }
-    let text: String = document.root_element().text().collect::<Vec<_>>().join(" ");
-    for url in extract_links(&text) {
+    for url in extract_links(&page.all_text) {
         if !links.contains(&url) {
             links.push(url);
         }
     }
     links
+}
+
+/// What a page's relative links resolve against: its `<base href>`
+/// (itself resolved against the page's URL, as browsers do), else `base`.
+pub(super) fn page_base(page: &HtmlPage, base: Option<&Url>) -> Option<Url> {
+    let declared = page.base.as_deref().map(str::trim);
+    match (declared, base) {
+        (Some(declared), Some(base)) => base.join(declared).ok().or_else(|| Some(base.clone())),
+        (Some(declared), None) => Url::parse(declared).ok(),
+        (None, base) => base.cloned(),
+    }
+}
+
+/// Deepest XML element nesting a feed may have: real feeds nest fewer
+/// than ten levels (rss, channel, item, media group, content…).
+pub const MAX_FEED_DEPTH: usize = 256;
+
+/// Checks a feed before the feed parser sees it: at most `max_bytes`, and
+/// XML nested at most [`MAX_FEED_DEPTH`] deep, by one linear pass that
+/// never builds anything. The parser resolves only XML's predefined
+/// entities (no DOCTYPE entity can expand), and JSON feeds go through
+/// serde_json's own nesting limit.
+pub fn check_feed(bytes: &[u8], max_bytes: usize) -> Result<(), MonitorError> {
+    if bytes.len() > max_bytes {
+        return Err(MonitorError::Source(format!(
+            "the feed is {} bytes, more than {max_bytes}",
+            bytes.len()
+        )));
+    }
+    let deepest = xml_depth(bytes);
+    if deepest > MAX_FEED_DEPTH {
+        return Err(MonitorError::Source(format!(
+            "the feed nests elements deeper than {MAX_FEED_DEPTH}"
+        )));
+    }
+    Ok(())
+}
+
+/// The deepest element nesting of XML-ish bytes, counting `<name` up and
+/// `</` and `/>` down, skipping comments, CDATA, declarations and quoted
+/// attribute values. It over-counts only on broken markup, which the
+/// parser refuses anyway.
+fn xml_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut at) = (0usize, 0usize, 0usize);
+    let skip_to = |from: usize, end: &[u8]| {
+        bytes[from..]
+            .windows(end.len())
+            .position(|w| w == end)
+            .map_or(bytes.len(), |p| from + p + end.len())
+    };
+    while let Some(offset) = bytes[at..].iter().position(|&b| b == b'<') {
+        at += offset + 1;
+        let rest = &bytes[at..];
+        if rest.starts_with(b"!--") {
+            at = skip_to(at, b"-->");
+        } else if rest.starts_with(b"![CDATA[") {
+            at = skip_to(at, b"]]>");
+        } else if rest.starts_with(b"!") || rest.starts_with(b"?") {
+            at = skip_to(at, b">");
+        } else if rest.starts_with(b"/") {
+            depth = depth.saturating_sub(1);
+        } else if rest.first().is_some_and(u8::is_ascii_alphabetic) {
+            // Find the tag's end outside quoted values.
+            let mut quote = None;
+            let mut end = bytes.len();
+            for (i, &b) in rest.iter().enumerate() {
+                match (quote, b) {
+                    (Some(q), b) if b == q => quote = None,
+                    (Some(_), _) => {}
+                    (None, b'"' | b'\'') => quote = Some(b),
+                    (None, b'>') => {
+                        end = at + i;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            if end == bytes.len() || bytes[end - 1] != b'/' {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            at = end.min(bytes.len());
+        }
+    }
+    deepest
 }
 
 /// Reads an RSS, Atom or JSON feed: one post per entry, its outlinks from
@@ -142,104 +229,28 @@ pub fn parse_feed(bytes: &[u8], feed_url: &Url) -> Result<Vec<Post>, MonitorErro
 
 /// Reads an HTML page as one post: the page's links and media.
 pub fn parse_page(html: &str, page_url: &Url) -> Post {
+    page_post(&read_html_str(html, &HtmlLimits::default()), page_url)
+}
+
+/// Reads a fetched page's bytes (charset as declared) as one post under
+/// `limits`; a page over them gives the links read before the limit, and
+/// the limit.
+pub fn parse_page_bytes(
+    bytes: &[u8],
+    page_url: &Url,
+    limits: &HtmlLimits,
+) -> (Post, Option<HtmlLimit>) {
+    let page = read_html(bytes, limits);
+    (page_post(&page, page_url), page.truncated)
+}
+
+fn page_post(page: &HtmlPage, page_url: &Url) -> Post {
     Post {
         key: page_url.to_string(),
         url: Some(page_url.to_string()),
         published_at: None,
-        links: html_links(html, Some(page_url)),
+        links: page_links(page, Some(page_url)),
         attachments: Vec::new(),
-    }
-}
-
-/// Reads a channel export in Telegram Desktop's JSON format (`result.json`
-/// from "Export chat history", machine-readable JSON): one post per
-/// message, outlinks from its text and text entities (`link`, `text_link`),
-/// attachments from its `photo` and `file` fields. Service messages are
-/// skipped.
-pub fn parse_telegram_export(bytes: &[u8]) -> Result<Vec<Post>, MonitorError> {
-    let export: Value = serde_json::from_slice(bytes)
-        .map_err(|e| MonitorError::Source(format!("not a Telegram export: {e}")))?;
-    let messages = export
-        .get("messages")
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            MonitorError::Source("not a Telegram export: no \"messages\" list".to_owned())
-        })?;
-    let channel = export
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or("channel");
-    let mut posts = Vec::new();
-    for message in messages {
-        if message.get("type").and_then(Value::as_str) != Some("message") {
-            continue;
-        }
-        let Some(id) = message.get("id").and_then(Value::as_i64) else {
-            continue;
-        };
-        let mut text = String::new();
-        let mut hrefs = Vec::new();
-        let entities = message.get("text_entities").or_else(|| message.get("text"));
-        collect_text(entities.unwrap_or(&Value::Null), &mut text, &mut hrefs);
-        let mut links: Vec<Url> = Vec::new();
-        for url in hrefs
-            .iter()
-            .filter_map(|href| canonical(href))
-            .chain(extract_links(&text))
-        {
-            if !links.contains(&url) {
-                links.push(url);
-            }
-        }
-        let attachments = ["photo", "file"]
-            .iter()
-            .filter_map(|field| message.get(*field).and_then(Value::as_str))
-            .filter(|path| !path.starts_with('(')) // "(File not included. …)"
-            .map(str::to_owned)
-            .collect();
-        let published_at = message
-            .get("date_unixtime")
-            .and_then(|v| {
-                v.as_str()
-                    .and_then(|s| s.parse::<i64>().ok())
-                    .or(v.as_i64())
-            })
-            .map(|seconds| seconds.saturating_mul(1000));
-        posts.push(Post {
-            key: format!("{channel}/{id}"),
-            url: None,
-            published_at,
-            links,
-            attachments,
-        });
-    }
-    Ok(posts)
-}
-
-/// Gathers a message's text (a string, or a list of strings and entity
-/// objects) and the hidden URLs of its `text_link` entities.
-fn collect_text(value: &Value, text: &mut String, hrefs: &mut Vec<String>) {
-    match value {
-        Value::String(part) => {
-            text.push_str(part);
-        }
-        Value::Array(parts) => {
-            for part in parts {
-                collect_text(part, text, hrefs);
-            }
-        }
-        Value::Object(entity) => {
-            if let Some(href) = entity.get("href").and_then(Value::as_str) {
-                hrefs.push(href.to_owned());
-            }
-            if let Some(part) = entity.get("text").and_then(Value::as_str) {
-                // Entities are contiguous pieces of one text; a space keeps
-                // a link from running into the next word.
-                text.push_str(part);
-                text.push(' ');
-            }
-        }
-        _ => {}
     }
 }
 
@@ -314,6 +325,29 @@ mod tests {
                 "https://mirror.test/f/2"
             ]
         );
+    }
+
+    #[test]
+    fn feeds_over_the_caps_are_refused_before_parsing() {
+        let item = "<item><title>calm lake</title></item>";
+        let rss = format!("<rss><channel>{}</channel></rss>", item.repeat(100));
+        assert!(check_feed(rss.as_bytes(), rss.len()).is_ok());
+        assert!(check_feed(rss.as_bytes(), rss.len() - 1).is_err());
+        let deep = format!(
+            "<rss><channel><item><description>{}x{}</description></item></channel></rss>",
+            "<b a='>'>".repeat(300),
+            "</b>".repeat(300)
+        );
+        assert!(check_feed(deep.as_bytes(), usize::MAX).is_err());
+        // Self-closing tags, comments, CDATA and declarations do not nest.
+        let flat = format!(
+            "<?xml version='1.0'?><!DOCTYPE rss><rss>{}<![CDATA[{}]]><!--{}--></rss>",
+            "<enclosure url='x'/>".repeat(1000),
+            "<a>".repeat(1000),
+            "<b>".repeat(1000)
+        );
+        assert_eq!(xml_depth(flat.as_bytes()), 1);
+        assert!(check_feed(flat.as_bytes(), usize::MAX).is_ok());
     }
 
     #[test]

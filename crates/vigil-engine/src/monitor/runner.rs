@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::io::Read;
 use std::path::{Component, Path};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -18,7 +19,7 @@ use vigil_store::{NewSighting, Source, SourceKind};
 
 use super::liveness::Silences;
 use super::politeness::{HostGate, RobotsCache};
-use super::posts::{Post, parse_feed, parse_page, parse_telegram_export};
+use super::posts::{Post, check_feed, parse_feed, parse_page_bytes, read_telegram_export};
 use super::status::{Counters, MonitorStatus};
 use super::{MonitorError, MonitorOptions, now_ms};
 use crate::Engine;
@@ -32,8 +33,6 @@ const SOURCES_EVERY: Duration = Duration::from_secs(1);
 /// under 2 s whatever is running, and parsing a hostile page or waiting on
 /// a silent host may never end on its own.
 const GRACE: Duration = Duration::from_millis(500);
-/// Largest channel export read.
-const MAX_EXPORT_BYTES: u64 = 512 * 1024 * 1024;
 
 /// A unit of work, so the same one is never started twice at once.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -45,8 +44,13 @@ pub(super) enum Job {
     Rematch,
 }
 
+/// An export file's size and modification time at its last good read.
+type ExportStamp = (u64, Option<std::time::SystemTime>);
+
 /// What every task shares.
 pub(super) struct Shared {
+    /// Channel exports as last read, by source id (see `read_export`).
+    pub(super) exports_read: Mutex<HashMap<i64, ExportStamp>>,
     pub(super) engine: Arc<Engine>,
     pub(super) options: MonitorOptions,
     pub(super) fetcher: Fetcher,
@@ -143,6 +147,7 @@ impl Monitor {
             .to_owned();
         Ok(Self {
             shared: Arc::new(Shared {
+                exports_read: Mutex::new(HashMap::new()),
                 engine,
                 gate: HostGate::new(options.per_host_concurrency, options.per_host_gap),
                 robots: RobotsCache::new(fetcher.clone(), &agent),
@@ -455,20 +460,7 @@ fn mark_polled(shared: &Shared, id: i64, at: i64) {
 
 async fn read_posts(shared: &Shared, source: &Source) -> Result<Vec<Post>, MonitorError> {
     if source.kind == SourceKind::TelegramExport {
-        let location = source.location.clone();
-        return off_the_loop(move || {
-            let unreadable =
-                |e: std::io::Error| MonitorError::Source(format!("cannot read {location}: {e}"));
-            let path = Path::new(&location);
-            let size = std::fs::metadata(path).map_err(unreadable)?.len();
-            if size > MAX_EXPORT_BYTES {
-                return Err(MonitorError::Source(format!(
-                    "{location} is {size} bytes, more than {MAX_EXPORT_BYTES}"
-                )));
-            }
-            parse_telegram_export(&std::fs::read(path).map_err(unreadable)?)
-        })
-        .await;
+        return read_export(shared, source).await;
     }
     let url = Url::parse(&source.location)
         .map_err(|e| MonitorError::Source(format!("bad source URL {}: {e}", source.location)))?;
@@ -494,12 +486,21 @@ async fn read_posts(shared: &Shared, source: &Source) -> Result<Vec<Post>, Monit
         result?
     };
     let kind = source.kind;
+    let max_feed_bytes = shared.options.max_feed_bytes;
+    let html = shared.options.hash.html;
+    let name = source.name.clone();
     off_the_loop(move || match kind {
-        SourceKind::Feed => parse_feed(&fetched.bytes, &fetched.url),
-        _ => Ok(vec![parse_page(
-            &vigil_media::decode_text(&fetched.bytes),
-            &fetched.url,
-        )]),
+        SourceKind::Feed => {
+            check_feed(&fetched.bytes, max_feed_bytes)?;
+            parse_feed(&fetched.bytes, &fetched.url)
+        }
+        _ => {
+            let (post, truncated) = parse_page_bytes(&fetched.bytes, &fetched.url, &html);
+            if let Some(limit) = truncated {
+                tracing::warn!(source = %name, %limit, "page read in part");
+            }
+            Ok(vec![post])
+        }
     })
     .await
 }
@@ -514,6 +515,48 @@ async fn off_the_loop<T: Send + 'static>(
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| MonitorError::Task(e.to_string()))?
+}
+
+/// Reads a channel export as a stream, on a blocking thread, keeping the
+/// newest posts a read takes. An export whose size and modification time
+/// are those of its last good read has nothing new and is not read again.
+async fn read_export(shared: &Shared, source: &Source) -> Result<Vec<Post>, MonitorError> {
+    let cannot =
+        |e: std::io::Error| MonitorError::Source(format!("cannot read {}: {e}", source.location));
+    let path = Path::new(&source.location).to_path_buf();
+    let metadata = tokio::fs::metadata(&path).await.map_err(cannot)?;
+    let (size, limit) = (metadata.len(), shared.options.max_export_bytes);
+    if size > limit {
+        return Err(MonitorError::Source(format!(
+            "{} is {size} bytes, more than {limit}",
+            source.location
+        )));
+    }
+    let stamp = (size, metadata.modified().ok());
+    let unchanged = |seen: &HashMap<i64, ExportStamp>| seen.get(&source.id) == Some(&stamp);
+    if unchanged(
+        &shared
+            .exports_read
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner),
+    ) {
+        return Ok(Vec::new());
+    }
+    let max_posts = shared.options.max_posts_per_read;
+    let posts = tokio::task::spawn_blocking(move || {
+        // The size checked above bounds the read even if the file grows.
+        let file = std::fs::File::open(&path)?;
+        Ok::<_, std::io::Error>(read_telegram_export(file.take(limit), max_posts))
+    })
+    .await
+    .map_err(|e| MonitorError::Task(e.to_string()))?
+    .map_err(cannot)??;
+    shared
+        .exports_read
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(source.id, stamp);
+    Ok(posts)
 }
 
 /// A channel export's attachments as `file:` URLs inside the export's

@@ -2,13 +2,13 @@
 //! web page (a locker's landing page, a paste) the media it embeds and
 //! whether it reads like a takedown notice.
 
-use scraper::{Html, Selector};
 use url::Url;
-use vigil_media::{HashOptions, MediaKind, Sniffed};
+use vigil_media::{HashOptions, HtmlPage, LinkElement, MediaKind, Sniffed};
 use vigil_store::Signals;
 
 use super::liveness::is_removal_notice;
 use super::outlinks::canonical;
+use super::posts::page_base;
 
 /// File endings of media worth following from a page's plain links.
 const MEDIA_ENDINGS: [&str; 14] = [
@@ -55,20 +55,28 @@ pub fn scan_bytes(
             let document = vigil_media::hash_document(bytes, options)?;
             Ok(plain("pdf", crate::document_signals(&document)?))
         }
-        Sniffed::Other(MediaKind::Text, format) => {
-            let document = vigil_media::hash_document(bytes, options)?;
-            let signals = crate::document_signals(&document)?;
-            if format != "html" {
-                return Ok(plain("text", signals));
+        Sniffed::Other(MediaKind::Text, "html") => {
+            // One bounded read gives the text, the notice and the media; a
+            // page over the limits is kept as far as it was read.
+            let page = vigil_media::read_html(bytes, &options.html);
+            if let Some(limit) = page.truncated {
+                tracing::warn!(
+                    url = url.map(Url::as_str).unwrap_or_default(),
+                    %limit,
+                    "web page read in part"
+                );
             }
-            let visible = vigil_media::html_visible_text(bytes);
-            let html = vigil_media::decode_text(bytes);
+            let document = vigil_media::hash_html_page(bytes, &page);
             Ok(Scanned {
                 kind: "text",
-                signals,
-                removal_notice: is_removal_notice(&visible),
-                embedded: embedded_media(&html, url),
+                signals: crate::document_signals(&document)?,
+                removal_notice: is_removal_notice(&page.text),
+                embedded: embedded_media(&page, url),
             })
+        }
+        Sniffed::Other(MediaKind::Text, _) => {
+            let document = vigil_media::hash_document(bytes, options)?;
+            Ok(plain("text", crate::document_signals(&document)?))
         }
         Sniffed::Other(MediaKind::Photo, _) | Sniffed::Unknown => Err(crate::Error::Invalid(
             "the content is in no format Vigil reads".to_owned(),
@@ -76,30 +84,27 @@ pub fn scan_bytes(
     }
 }
 
-/// Media a page shows (`img`, `video`, `audio`, `source`, `embed`) or
-/// links to as a file (`a href` ending in a media extension): what a
-/// locker's landing page wraps around the file.
-pub fn embedded_media(html: &str, base: Option<&Url>) -> Vec<Url> {
-    let document = Html::parse_document(html);
+/// Media a page read with [`vigil_media::read_html`] shows (`img`,
+/// `video`, `audio`, `source`, `embed`) or links to as a file (`a href`
+/// ending in a media extension): what a locker's landing page wraps around
+/// the file.
+fn embedded_media(page: &HtmlPage, base: Option<&Url>) -> Vec<Url> {
+    let resolve_against = page_base(page, base);
     let mut found: Vec<Url> = Vec::new();
-    let selectors = [
-        ("img[src]", "src", false),
-        ("video[src]", "src", false),
-        ("audio[src]", "src", false),
-        ("source[src]", "src", false),
-        ("embed[src]", "src", false),
-        ("a[href]", "href", true),
+    let elements = [
+        (LinkElement::Img, false),
+        (LinkElement::Video, false),
+        (LinkElement::Audio, false),
+        (LinkElement::Source, false),
+        (LinkElement::Embed, false),
+        (LinkElement::A, true),
     ];
-    for (selector, attribute, only_media_files) in selectors {
-        let Ok(selector) = Selector::parse(selector) else {
-            continue;
-        };
-        for element in document.select(&selector) {
-            let Some(value) = element.value().attr(attribute) else {
-                continue;
-            };
-            let Some(url) = base
-                .map_or_else(|| Url::parse(value.trim()), |b| b.join(value.trim()))
+    for (wanted, only_media_files) in elements {
+        for link in page.links.iter().filter(|link| link.element == wanted) {
+            let value = link.url.trim();
+            let Some(url) = resolve_against
+                .as_ref()
+                .map_or_else(|| Url::parse(value), |b| b.join(value))
                 .ok()
                 .filter(|u| matches!(u.scheme(), "http" | "https"))
                 .and_then(|u| canonical(u.as_str()))
