@@ -6,7 +6,13 @@
 //! * [`png_declaring`] builds a PNG whose header declares any size, for
 //!   decompression-bomb tests.
 //! * [`random_limbs`] makes reproducible synthetic 256-bit hashes.
+//! * [`Tripwire`] is a file that must never be read (a watched FIFO), and
+//!   [`playlists_naming`] the playlists that try to read one.
 #![deny(missing_docs)]
+
+mod tripwire;
+
+pub use tripwire::{Tripwire, playlists_naming};
 
 use std::path::PathBuf;
 
