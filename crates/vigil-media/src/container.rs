@@ -111,6 +111,7 @@ pub(crate) fn container(head: &[u8]) -> Option<Container> {
 /// What a playlist, manifest or other recipe naming further inputs is, if
 /// `head` is one (text after an optional BOM and blank space).
 pub(crate) fn playlist(head: &[u8]) -> Option<&'static str> {
+    let head = &head[..head.len().min(CONTAINER_SNIFF_BYTES)];
     let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
     let start = text
         .iter()
@@ -141,7 +142,7 @@ pub(crate) fn playlist(head: &[u8]) -> Option<&'static str> {
     if starts("RTSP/") || starts("rtsp://") || starts("rtmp://") || starts("file://") {
         return Some("stream or file address");
     }
-    let root = root_element(&text[..text.len().min(CONTAINER_SNIFF_BYTES)])?;
+    let root = root_element(text)?;
     let local = root.rsplit(|b| *b == b':').next().unwrap_or(root);
     [
         ("mpd", "DASH manifest"),

@@ -33,7 +33,8 @@ pub struct PdfLimits {
     /// Largest number of embedded images hashed; the rest are skipped.
     pub max_images: usize,
     /// Most bytes decompressed over all the streams Vigil reads (page
-    /// contents, image samples), each shared stream counted once.
+    /// contents, image samples), each shared stream counted once; an image
+    /// the rest of the budget cannot pay for is skipped, not fatal.
     pub max_inflated_bytes: u64,
     /// Most content operators read over all pages.
     pub max_operators: u64,
@@ -46,9 +47,9 @@ pub struct PdfLimits {
 
 impl Default for PdfLimits {
     /// Several times what real documents need, far below what hurts: a
-    /// 2,000-page book has ~5 MiB of text, ~20 MiB of content and a few
-    /// million operators, while 256 MiB inflated and 8 M operators are read
-    /// in about a second and ~300 MiB of memory at worst (one stream at a
+    /// 2,000-page book has ~5 MiB of text, ~20 MiB of content and ~2 million
+    /// operators, while 256 MiB inflated and 4 M operators are read
+    /// in a second or two and ~300 MiB of memory at worst (one stream at a
     /// time, at most `max_stream_bytes`).
     fn default() -> Self {
         Self {
@@ -56,7 +57,7 @@ impl Default for PdfLimits {
             max_stream_bytes: 64 << 20,
             max_images: 500,
             max_inflated_bytes: 256 << 20,
-            max_operators: 8_000_000,
+            max_operators: 4_000_000,
             max_text_bytes: 32 << 20,
             max_page_streams: 100_000,
         }

@@ -42,12 +42,15 @@ impl Budget {
         self.limits.max_stream_bytes
     }
 
+    /// How many more bytes may be inflated.
+    pub(crate) fn inflated_left(&self) -> usize {
+        let left = self.limits.max_inflated_bytes.saturating_sub(self.inflated);
+        usize::try_from(left).unwrap_or(usize::MAX)
+    }
+
     /// The bytes of `stream` decoded, charged to the inflated-bytes budget.
     pub(crate) fn inflate(&mut self, stream: &lopdf::Stream) -> Result<Vec<u8>, Error> {
-        let left = self.limits.max_inflated_bytes.saturating_sub(self.inflated);
-        let cap = usize::try_from(left)
-            .unwrap_or(usize::MAX)
-            .min(self.limits.max_stream_bytes);
+        let cap = self.inflated_left().min(self.limits.max_stream_bytes);
         let bytes = match stream.decompressed_content_with_limit(cap.max(1)) {
             Ok(bytes) => bytes,
             Err(lopdf::Error::Decompress(_)) => {
