@@ -72,6 +72,24 @@ pub enum Error {
     /// The video cannot be decoded: no video stream, corrupt or truncated.
     #[error("cannot decode the video: {0}")]
     VideoDecode(String),
+    /// A playlist, manifest or stream description given as a video: it
+    /// names other files or addresses, which Vigil never lets FFmpeg open.
+    #[error(
+        "a {what} is not a video: playlists and manifests name other files, which Vigil never opens"
+    )]
+    VideoRefused {
+        /// What the bytes are, e.g. `HLS or M3U playlist`.
+        what: &'static str,
+    },
+    /// Bytes given as a video that are in none of the containers Vigil lets
+    /// FFmpeg demux.
+    #[error("not a video container Vigil reads (starts with {prefix}); accepted: {accepted}")]
+    UnsupportedVideo {
+        /// The first bytes in hex, for diagnosis.
+        prefix: String,
+        /// The containers accepted.
+        accepted: &'static str,
+    },
     /// The PDF cannot be parsed: malformed, truncated or unsupported.
     #[error("cannot read the PDF: {0}")]
     Pdf(String),
@@ -106,6 +124,8 @@ impl Error {
             Self::VideoTool { .. } => "video_tool",
             Self::VideoDecode(_) => "video_decode",
             Self::VideoLimit(_) => "video_limit",
+            Self::VideoRefused { .. } => "video_refused",
+            Self::UnsupportedVideo { .. } => "unsupported_video",
             Self::Pdf(_) => "pdf",
             Self::PdfEncrypted => "pdf_encrypted",
             Self::PdfLimit(_) => "pdf_limit",

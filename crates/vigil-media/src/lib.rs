@@ -41,6 +41,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod container;
 mod decode;
 mod document;
 mod error;
@@ -48,12 +49,14 @@ mod html;
 mod ingest;
 mod jpeg;
 mod pdf;
+mod pdf_text;
 mod signals;
 mod sniff;
 mod text;
 mod variants;
 mod video;
 
+pub use container::{CONTAINER_SNIFF_BYTES, Container, video_container};
 pub use decode::{DecodedImage, Limits, decode_image};
 pub use document::{
     DocumentFormat, DocumentSignals, document_format, hash_document, hash_html_page,

@@ -1,8 +1,12 @@
 //! PDF documents: the text of each page and the images embedded in them.
 //!
-//! Parsing is `lopdf`'s, with its decompression-bomb bound on every stream
-//! it inflates and a panic guard around it. Text comes in the order of the
-//! page's drawing operations; Arabic drawn as shaped glyphs (presentation
+//! Parsing the file is `lopdf`'s, with its decompression-bomb bound on
+//! every stream it inflates and a panic guard around it. Page text is read
+//! by Vigil's own single-pass content scanner (`pdf_text`), and all the
+//! work of one document (bytes inflated, content operators, content
+//! streams named by pages, text, images) is charged to one budget
+//! ([`PdfLimits`]), so a small file cannot cost minutes or gigabytes.
+//! Text comes in the order of the page's drawing operations; Arabic drawn as shaped glyphs (presentation
 //! forms, in visual order) is put back in reading order. Embedded images
 //! are decoded from JPEG (`DCTDecode`) or from raw samples (8-bit grey, RGB,
 //! CMYK, ICC-based or indexed colour, any lossless filter) and hashed with
@@ -14,9 +18,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use lopdf::{Document, LoadOptions, Object};
 use vigil_signal::{ExactDigests, Pdq, PdqHasher, PdqMode, RgbImage};
 
+use crate::pdf_text::{Budget, TextReader};
 use crate::{Error, Limits, decode_image};
 
-/// Bounds on the work and memory one PDF may cost.
+/// Bounds on the work and memory one PDF may cost. Each is checked while
+/// the document is read; going over one fails with [`Error::PdfLimit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PdfLimits {
     /// Largest number of pages read.
@@ -26,14 +32,34 @@ pub struct PdfLimits {
     pub max_stream_bytes: usize,
     /// Largest number of embedded images hashed; the rest are skipped.
     pub max_images: usize,
+    /// Most bytes decompressed over all the streams Vigil reads (page
+    /// contents, image samples), each shared stream counted once; an image
+    /// the rest of the budget cannot pay for is skipped, not fatal.
+    pub max_inflated_bytes: u64,
+    /// Most content operators read over all pages.
+    pub max_operators: u64,
+    /// Most bytes of text extracted over all pages.
+    pub max_text_bytes: u64,
+    /// Most content streams named by all pages together (pages × streams:
+    /// a page may name one stream a million times).
+    pub max_page_streams: u64,
 }
 
 impl Default for PdfLimits {
+    /// Several times what real documents need, far below what hurts: a
+    /// 2,000-page book has ~5 MiB of text, ~20 MiB of content and ~2 million
+    /// operators, while 256 MiB inflated and 4 M operators are read
+    /// in a second or two and ~300 MiB of memory at worst (one stream at a
+    /// time, at most `max_stream_bytes`).
     fn default() -> Self {
         Self {
             max_pages: 2_000,
             max_stream_bytes: 64 << 20,
             max_images: 500,
+            max_inflated_bytes: 256 << 20,
+            max_operators: 4_000_000,
+            max_text_bytes: 32 << 20,
+            max_page_streams: 100_000,
         }
     }
 }
@@ -120,19 +146,15 @@ fn read_pdf_unguarded(
     };
     let hasher = PdqHasher::new(pdq_mode);
     let mut seen = HashSet::new();
+    let mut budget = Budget::new(limits);
+    let mut reader = TextReader::new(&document);
     for (&number, &page_id) in &pages {
-        let text = match document.extract_text_with_limit(&[number], limits.max_stream_bytes) {
-            Ok(text) => text,
-            Err(lopdf::Error::Decompress(_)) => {
-                return Err(Error::PdfLimit(format!(
-                    "page {number} decompresses to more than {} bytes",
-                    limits.max_stream_bytes
-                )));
-            }
-            // Fonts with encodings lopdf cannot map: the page's text is lost,
-            // its images are still read.
-            Err(_) => String::new(),
-        };
+        let text = reader
+            .page_text(page_id, &mut budget)
+            .map_err(|e| match e {
+                Error::PdfLimit(why) => Error::PdfLimit(format!("at page {number}, {why}")),
+                other => other,
+            })?;
         content.pages.push(reading_order(&text));
         let Ok(images) = document.get_page_images(page_id) else {
             continue;
@@ -145,7 +167,7 @@ fn read_pdf_unguarded(
                 content.skipped_images += 1;
                 continue;
             }
-            match hash_image(&document, &image, limits, image_limits, &hasher) {
+            match hash_image(&document, &image, &mut budget, image_limits, &hasher)? {
                 Some((width, height, pdq)) => content.images.push(PdfImage {
                     page: number,
                     width,
@@ -157,6 +179,14 @@ fn read_pdf_unguarded(
             }
         }
     }
+    if reader.undecoded > 0 {
+        // One line per document, never one per operator: a hostile file can
+        // hold millions of undecodable strings.
+        tracing::debug!(
+            undecoded = reader.undecoded,
+            "PDF text drawn without a usable font was skipped"
+        );
+    }
     Ok(content)
 }
 
@@ -167,14 +197,94 @@ fn pdf_error(error: &lopdf::Error) -> Error {
     }
 }
 
-/// Decodes one embedded image and hashes it, or `None` to skip it.
+/// Decodes one embedded image and hashes it, `None` to skip it; only the
+/// document's budget running out is an error.
 fn hash_image(
     document: &Document,
     image: &lopdf::xobject::PdfImage<'_>,
-    limits: &PdfLimits,
+    budget: &mut Budget,
     image_limits: &Limits,
     hasher: &PdqHasher,
-) -> Option<(u32, u32, Pdq)> {
+) -> Result<Option<(u32, u32, Pdq)>, Error> {
+    let Some((width, height, samples)) = image_samples(document, image, budget, image_limits)?
+    else {
+        return Ok(None);
+    };
+    Ok(match samples {
+        Samples::Jpeg => decode_image(image.content, image_limits)
+            .ok()
+            .map(|decoded| {
+                (
+                    decoded.width(),
+                    decoded.height(),
+                    hasher.hash(&decoded.rgb()),
+                )
+            }),
+        Samples::Rgb(rgb) => RgbImage::new(width, height, &rgb)
+            .ok()
+            .map(|image| (width, height, hasher.hash(&image))),
+    })
+}
+
+/// How an image's pixels are had.
+enum Samples {
+    /// The stored bytes are a JPEG file.
+    Jpeg,
+    /// Decoded RGB samples.
+    Rgb(Vec<u8>),
+}
+
+fn image_samples(
+    document: &Document,
+    image: &lopdf::xobject::PdfImage<'_>,
+    budget: &mut Budget,
+    image_limits: &Limits,
+) -> Result<Option<(u32, u32, Samples)>, Error> {
+    let Some(checked) = checked_image(document, image, image_limits) else {
+        return Ok(None);
+    };
+    let (width, height, colour) = match checked {
+        Checked::Jpeg(width, height) => return Ok(Some((width, height, Samples::Jpeg))),
+        Checked::Raw(width, height, colour) => (width, height, colour),
+    };
+    let pixels = u64::from(width) * u64::from(height);
+    let Ok(needed) = usize::try_from(pixels * colour.components()) else {
+        return Ok(None);
+    };
+    let Ok(stream) = document
+        .get_object(image.id)
+        .and_then(lopdf::Object::as_stream)
+    else {
+        return Ok(None);
+    };
+    let Ok(samples) =
+        stream.decompressed_content_with_limit(needed.min(budget.max_stream_bytes()).max(1))
+    else {
+        return Ok(None);
+    };
+    budget.charge_inflated(samples.len() as u64)?;
+    if samples.len() < needed {
+        return Ok(None);
+    }
+    Ok(Some((
+        width,
+        height,
+        Samples::Rgb(colour.to_rgb(&samples[..needed])),
+    )))
+}
+
+/// An image worth decoding, by how.
+enum Checked {
+    Jpeg(u32, u32),
+    Raw(u32, u32, ColourSpace),
+}
+
+/// Whether an image is worth decoding (size, encoding, colour space).
+fn checked_image(
+    document: &Document,
+    image: &lopdf::xobject::PdfImage<'_>,
+    image_limits: &Limits,
+) -> Option<Checked> {
     let width = u32::try_from(image.width).ok()?;
     let height = u32::try_from(image.height).ok()?;
     if width < MIN_IMAGE_SIDE || height < MIN_IMAGE_SIDE {
@@ -189,15 +299,7 @@ fn hash_image(
     let filters = image.filters.clone().unwrap_or_default();
     if filters.iter().any(|f| f == "DCTDecode") {
         // A JPEG file as stored; other filters before it are not expected.
-        if filters.len() != 1 {
-            return None;
-        }
-        let decoded = decode_image(image.content, image_limits).ok()?;
-        return Some((
-            decoded.width(),
-            decoded.height(),
-            hasher.hash(&decoded.rgb()),
-        ));
+        return (filters.len() == 1).then_some(Checked::Jpeg(width, height));
     }
     if filters
         .iter()
@@ -209,18 +311,7 @@ fn hash_image(
         return None;
     }
     let colour = ColourSpace::of(document, image.origin_dict.get(b"ColorSpace").ok()?)?;
-    let pixels = u64::from(width) * u64::from(height);
-    let needed = usize::try_from(pixels * colour.components()).ok()?;
-    let stream = document.get_object(image.id).ok()?.as_stream().ok()?;
-    let samples = stream
-        .decompressed_content_with_limit(needed.min(limits.max_stream_bytes).max(1))
-        .ok()?;
-    if samples.len() < needed {
-        return None;
-    }
-    let rgb = colour.to_rgb(&samples[..needed]);
-    let image = RgbImage::new(width, height, &rgb).ok()?;
-    Some((width, height, hasher.hash(&image)))
+    Some(Checked::Raw(width, height, colour))
 }
 
 /// The colour spaces of raw image samples that are decoded.

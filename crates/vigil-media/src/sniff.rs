@@ -124,6 +124,11 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
         Sniffed::Other(MediaKind::Video, "avi")
     } else if starts(b"FLV") {
         Sniffed::Other(MediaKind::Video, "flv")
+    } else if crate::container::playlist(bytes).is_some() {
+        // A video by intent, and refused as one: never hashed as text, so a
+        // playlist given as a file is a clear `video_refused`, not a match
+        // on its list of paths.
+        Sniffed::Other(MediaKind::Video, "playlist")
     } else if crate::text::looks_like_html(bytes) {
         Sniffed::Other(MediaKind::Text, "html")
     } else if crate::text::looks_like_text(bytes) {
@@ -163,6 +168,10 @@ mod tests {
             Sniffed::Other(MediaKind::Pdf, "pdf")
         );
         assert_eq!(sniff(b"hello"), Sniffed::Other(MediaKind::Text, "text"));
+        assert_eq!(
+            sniff(b"#EXTM3U\n#EXTINF:10,\nfile:///srv/a.mp4\n"),
+            Sniffed::Other(MediaKind::Video, "playlist")
+        );
         assert_eq!(
             sniff(b"<!doctype html><title>t</title>"),
             Sniffed::Other(MediaKind::Text, "html")

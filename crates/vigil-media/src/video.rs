@@ -14,7 +14,14 @@
 //! Vigil. Every run is bounded ([`VideoLimits`]): frame size and duration
 //! are checked from the probe before decoding, frames are counted while
 //! reading, and a watchdog kills FFmpeg at the wall-clock deadline.
+//!
+//! FFmpeg never chooses what to open: the container is sniffed from the
+//! file's first bytes ([`video_container`](crate::video_container)), both
+//! programs get that one demuxer with `-f` and `-format_whitelist`, only the
+//! `file` protocol, and the path as an explicit `file:` URL, so playlists
+//! and manifests that name other files are refused before FFmpeg runs.
 
+use std::ffi::OsString;
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -24,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use vigil_signal::{PdqHasher, RgbImage, VpdqFrame};
 
-use crate::Error;
+use crate::{Container, Error};
 
 /// Bounds on one video's hashing.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -98,10 +105,13 @@ pub struct VideoHash {
     pub frames: Vec<VpdqFrame>,
 }
 
-/// Hashes the video at `path`.
+/// Hashes the video at `path`. Bytes in no whitelisted container are
+/// refused before FFmpeg runs: [`Error::VideoRefused`] for playlists and
+/// manifests, [`Error::UnsupportedVideo`] for the rest.
 pub fn hash_video_file(path: &Path, options: &VideoOptions) -> Result<VideoHash, Error> {
     let started = Instant::now();
-    let info = probe(path)?;
+    let container = sniff_file(path)?;
+    let info = probe(path, container)?;
     let limits = &options.limits;
     if info.width > limits.max_side || info.height > limits.max_side {
         return Err(Error::VideoLimit(format!(
@@ -127,25 +137,15 @@ pub fn hash_video_file(path: &Path, options: &VideoOptions) -> Result<VideoHash,
         1
     };
 
-    let mut command = Command::new("ffmpeg");
-    command
-        .args(["-v", "error", "-nostdin", "-i"])
-        .arg(path)
-        .args(["-map", "0:v:0", "-fps_mode", "passthrough"]);
-    if let Some(side) = options.downscale.filter(|s| *s > 0) {
-        command
-            .args(["-s", &format!("{side}x{side}")])
-            .args(["-sws_flags", "area"]);
-    }
-    command
-        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"])
+    let mut child = decode_command(path, container, options.downscale)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().map_err(|e| Error::VideoTool {
-        program: "ffmpeg",
-        message: e.to_string(),
-    })?;
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::VideoTool {
+            program: "ffmpeg",
+            message: e.to_string(),
+        })?;
     let (Some(mut stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
         return Err(Error::VideoDecode(
             "ffmpeg's output pipes are missing".into(),
@@ -213,6 +213,70 @@ pub fn hash_video_file(path: &Path, options: &VideoOptions) -> Result<VideoHash,
         frames_decoded: decoded,
         frames,
     })
+}
+
+/// The container of the file at `path`, from its first bytes.
+fn sniff_file(path: &Path) -> Result<Container, Error> {
+    let mut head = Vec::with_capacity(crate::CONTAINER_SNIFF_BYTES);
+    std::fs::File::open(path)?
+        .take(crate::CONTAINER_SNIFF_BYTES as u64)
+        .read_to_end(&mut head)?;
+    if head.is_empty() {
+        return Err(Error::Empty);
+    }
+    crate::video_container(&head)
+}
+
+/// The input options both programs take: the one demuxer sniffed, the one
+/// protocol, and the path as a `file:` URL (a path such as `http:x` or
+/// `concat:a|b` would otherwise name a protocol).
+fn input_args(path: &Path, container: Container) -> Vec<OsString> {
+    let demuxer = container.demuxer();
+    let mut url = OsString::from("file:");
+    url.push(path.as_os_str());
+    [
+        "-protocol_whitelist",
+        "file",
+        "-format_whitelist",
+        demuxer,
+        "-f",
+        demuxer,
+        "-i",
+    ]
+    .into_iter()
+    .map(OsString::from)
+    .chain([url])
+    .collect()
+}
+
+/// `ffmpeg` decoding the first video stream to raw RGB24 frames on stdout.
+fn decode_command(path: &Path, container: Container, downscale: Option<u32>) -> Command {
+    let mut command = Command::new("ffmpeg");
+    command
+        .args(["-v", "error", "-nostdin"])
+        .args(input_args(path, container))
+        .args(["-map", "0:v:0", "-fps_mode", "passthrough"]);
+    if let Some(side) = downscale.filter(|s| *s > 0) {
+        command
+            .args(["-s", &format!("{side}x{side}")])
+            .args(["-sws_flags", "area"]);
+    }
+    command.args(["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]);
+    command
+}
+
+/// `ffprobe` printing the first video stream's size, rate and duration.
+fn probe_command(path: &Path, container: Container) -> Command {
+    let mut command = Command::new("ffprobe");
+    command
+        .args(["-v", "error", "-select_streams", "v:0"])
+        .args([
+            "-show_entries",
+            "stream=width,height,avg_frame_rate,r_frame_rate,duration:format=duration",
+        ])
+        .args(["-of", "json"])
+        .args(input_args(path, container));
+    command
 }
 
 /// Fills `buffer` with the next frame; `false` at a clean end of stream.
@@ -294,15 +358,8 @@ impl Watchdog {
 }
 
 /// Reads the first video stream's size, frame rate and duration.
-fn probe(path: &Path) -> Result<VideoInfo, Error> {
-    let output = Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v:0"])
-        .args([
-            "-show_entries",
-            "stream=width,height,avg_frame_rate,r_frame_rate,duration:format=duration",
-        ])
-        .args(["-of", "json"])
-        .arg(path)
+fn probe(path: &Path, container: Container) -> Result<VideoInfo, Error> {
+    let output = probe_command(path, container)
         .stdin(Stdio::null())
         .output()
         .map_err(|e| Error::VideoTool {
@@ -355,4 +412,64 @@ fn rate(value: &serde_json::Value) -> Option<f32> {
     let (num, den): (f64, f64) = (num.parse().ok()?, den.parse().ok()?);
     let fps = (num / den) as f32;
     (fps.is_finite() && fps > 0.0).then_some(fps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(command: &Command) -> Vec<String> {
+        command
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    /// The options just before `-i` and the input itself.
+    fn input_of(args: &[String]) -> (&[String], &str) {
+        let at = args.iter().position(|a| a == "-i").unwrap();
+        (&args[..at], &args[at + 1])
+    }
+
+    #[test]
+    fn both_programs_get_one_demuxer_one_protocol_and_a_file_url() {
+        let path = Path::new("/tmp/http:upload.mp4");
+        for (command, container) in [
+            (probe_command(path, Container::Mp4), "mov"),
+            (
+                decode_command(path, Container::Matroska, Some(64)),
+                "matroska",
+            ),
+            (decode_command(path, Container::MpegTs, None), "mpegts"),
+        ] {
+            let args = args(&command);
+            let (options, input) = input_of(&args);
+            let value = |flag: &str| {
+                let at = options.iter().position(|a| a == flag);
+                at.map(|at| options[at + 1].as_str())
+            };
+            assert_eq!(value("-protocol_whitelist"), Some("file"), "{args:?}");
+            assert_eq!(value("-format_whitelist"), Some(container), "{args:?}");
+            assert_eq!(value("-f"), Some(container), "{args:?}");
+            assert_eq!(input, "file:/tmp/http:upload.mp4");
+        }
+    }
+
+    #[test]
+    fn a_playlist_is_refused_before_ffmpeg_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let playlist = dir.path().join("p.mp4");
+        std::fs::write(&playlist, "#EXTM3U\n#EXTINF:1,\n/nonexistent/a.mp4\n").unwrap();
+        let refused = hash_video_file(&playlist, &VideoOptions::default());
+        assert!(
+            matches!(refused, Err(Error::VideoRefused { .. })),
+            "{refused:?}"
+        );
+        let empty = dir.path().join("e.mp4");
+        std::fs::write(&empty, "").unwrap();
+        assert!(matches!(
+            hash_video_file(&empty, &VideoOptions::default()),
+            Err(Error::Empty)
+        ));
+    }
 }

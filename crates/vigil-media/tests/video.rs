@@ -91,11 +91,19 @@ fn broken_and_hostile_files_fail_clearly_within_their_limits() {
     std::fs::write(&empty, b"").unwrap();
     assert!(matches!(
         hash_video_file(&empty, &options),
-        Err(Error::VideoDecode(_))
+        Err(Error::Empty)
     ));
 
     let garbage = dir.path().join("garbage.mp4");
     std::fs::write(&garbage, vec![0x5au8; 100_000]).unwrap();
+    assert!(matches!(
+        hash_video_file(&garbage, &options),
+        Err(Error::UnsupportedVideo { .. })
+    ));
+    // Bytes in a whitelisted container that do not decode.
+    let mut broken = b"\0\0\0\x20ftypisom".to_vec();
+    broken.resize(100_000, 0x5a);
+    std::fs::write(&garbage, broken).unwrap();
     assert!(matches!(
         hash_video_file(&garbage, &options),
         Err(Error::VideoDecode(_))

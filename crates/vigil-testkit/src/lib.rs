@@ -6,7 +6,16 @@
 //! * [`png_declaring`] builds a PNG whose header declares any size, for
 //!   decompression-bomb tests.
 //! * [`random_limbs`] makes reproducible synthetic 256-bit hashes.
+//! * [`Tripwire`] is a file that must never be read (a watched FIFO), and
+//!   [`playlists_naming`] the playlists that try to read one.
+//! * [`run_measured`] runs a child and reports its time and peak memory.
 #![deny(missing_docs)]
+
+mod measure;
+mod tripwire;
+
+pub use measure::{Measured, run_measured};
+pub use tripwire::{Tripwire, playlists_naming};
 
 use std::path::PathBuf;
 

@@ -64,7 +64,9 @@ pub(crate) struct VideoSettings {
 /// A failed line has `path`, `error` (a sentence) and `error_kind` (one of
 /// `io`, `empty`, `unknown_format`, `unsupported_kind`, `file_too_large`,
 /// `image_too_large`, `decode`, `decoder_panicked`, `video_tool`,
-/// `video_decode`, `video_limit`), and `bytes`, `md5` and
+/// `video_decode`, `video_limit`, `video_refused` for a playlist or
+/// manifest, `unsupported_video`, `pdf`, `pdf_encrypted`, `pdf_limit`),
+/// and `bytes`, `md5` and
 /// `sha256` whenever the file could be read.
 #[derive(Debug, Serialize)]
 pub(crate) struct HashLine {
