@@ -499,5 +499,8 @@ fn content_fields_without_an_upload_are_bounded() {
         big.as_bytes(),
     );
     assert_eq!(answer.status, 413, "{answer:?}");
-    assert!(message(&answer.json()).contains("1048576 bytes"), "{answer:?}");
+    assert!(
+        message(&answer.json()).contains("1048576 bytes"),
+        "{answer:?}"
+    );
 }

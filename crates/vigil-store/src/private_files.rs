@@ -41,6 +41,7 @@ pub fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 #[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used)] // Test failures should panic.
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 
