@@ -162,6 +162,14 @@ pub(crate) struct MonitorRunArgs {
     /// Largest download, in MiB.
     #[arg(long, default_value_t = 200)]
     pub(crate) max_mib: u64,
+    /// Largest feed parsed, in MiB (checked, with its nesting depth,
+    /// before the feed parser sees it).
+    #[arg(long, default_value_t = 16, value_name = "MIB")]
+    pub(crate) max_feed_mib: u64,
+    /// Largest channel export read, in MiB. Exports are read as a stream,
+    /// so memory follows the posts kept per read, not this size.
+    #[arg(long, default_value_t = 512, value_name = "MIB")]
+    pub(crate) max_export_mib: u64,
     /// Deadline for one download, from connecting (itself at most 10 s)
     /// through the headers to the last byte of the body: a host that takes
     /// connections and never answers, or trickles, costs at most this.

@@ -165,6 +165,9 @@ pub(crate) fn options(args: &MonitorRunArgs) -> anyhow::Result<MonitorOptions> {
         },
         media_dir: args.store_media.clone(),
         unresponsive_after: args.unresponsive_after.max(1),
+        max_feed_bytes: usize::try_from(args.max_feed_mib.saturating_mul(1024 * 1024))
+            .unwrap_or(usize::MAX),
+        max_export_bytes: args.max_export_mib.saturating_mul(1024 * 1024),
         ..defaults
     })
 }
@@ -294,4 +297,33 @@ pub(crate) fn alerts(store: &StoreSettings, mut out: impl Write) -> anyhow::Resu
         )?;
     }
     Ok(ExitStatus::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use crate::cli_monitor::MonitorCommand;
+
+    fn run_args(args: &[&str]) -> MonitorRunArgs {
+        let cli = Cli::try_parse_from(["vigil", "monitor", "run"].iter().chain(args))
+            .unwrap_or_else(|e| panic!("{e}"));
+        match cli.command {
+            Command::Monitor(MonitorCommand::Run(args)) => args,
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn feed_and_export_caps_come_from_the_command_line() {
+        let defaults = options(&run_args(&[])).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(defaults.max_feed_bytes, 16 * 1024 * 1024);
+        assert_eq!(defaults.max_export_bytes, 512 * 1024 * 1024);
+        let set = options(&run_args(&["--max-feed-mib", "2", "--max-export-mib", "3"]))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(set.max_feed_bytes, 2 * 1024 * 1024);
+        assert_eq!(set.max_export_bytes, 3 * 1024 * 1024);
+    }
 }
