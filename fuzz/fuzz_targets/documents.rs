@@ -21,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
             max_pages: 50,
             max_stream_bytes: 8 << 20,
             max_images: 20,
+            ..PdfLimits::default()
         },
         ..HashOptions::default()
     };
