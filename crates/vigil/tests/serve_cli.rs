@@ -57,24 +57,8 @@ fn tokens_from_the_cli_open_a_server_listening_beyond_loopback() {
         "an unknown role is a usage error"
     );
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .arg("--data-dir")
-        .arg(data.path())
-        .args(["serve", "--listen", &format!("0.0.0.0:{port}")])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while get(&format!("{base}/status"), None) != Some(200) {
-        assert!(Instant::now() < deadline, "the server did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let mut served = Served::start_on("0.0.0.0", data.path(), &[]);
+    let base = served.base.clone();
     assert_eq!(get(&format!("{base}/c/banks"), None), Some(401));
     assert_eq!(get(&format!("{base}/c/banks"), Some(&secret)), Some(200));
     assert_eq!(
@@ -93,7 +77,7 @@ fn tokens_from_the_cli_open_a_server_listening_beyond_loopback() {
     );
 
     // SIGTERM: a clean stop with status 0.
-    let pid = server.id().to_string();
+    let pid = served.child.id().to_string();
     assert!(
         Command::new("kill")
             .args(["-TERM", &pid])
@@ -101,11 +85,11 @@ fn tokens_from_the_cli_open_a_server_listening_beyond_loopback() {
             .unwrap()
             .success()
     );
-    let status = server.wait().unwrap();
+    let status = served.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
 
-/// A `vigil serve` child on a free loopback port, killed on drop.
+/// A `vigil serve` child on a free port, killed on drop.
 struct Served {
     child: std::process::Child,
     base: String,
