@@ -2,10 +2,11 @@
 //! Lines out, meaningful exit codes.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test failures should panic.
 
+mod common;
+
+use common::stdout_lines;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-use serde_json::Value;
 
 fn vectors() -> PathBuf {
     vigil_testkit::pdq_vectors()
@@ -16,13 +17,6 @@ fn vigil(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("vigil runs")
-}
-
-fn lines(output: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
 }
 
 fn reference_row(tsv: &str, path: &str) -> (String, u64) {
@@ -48,7 +42,7 @@ fn hashes_a_file_like_the_references() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let line = &lines(&output)[0];
+    let line = &stdout_lines(&output)[0];
     let (pdq, quality) = reference_row("pdq_pdqhash_pypi.tsv", "bridge-mods/aaa-orig.jpg");
     assert_eq!(line["pdq"], pdq.as_str());
     assert_eq!(line["pdq_quality"], quality);
@@ -70,7 +64,7 @@ fn hashes_a_file_like_the_references() {
         "--dihedral",
         path.to_str().expect("utf-8"),
     ]);
-    let line = &lines(&output)[0];
+    let line = &stdout_lines(&output)[0];
     let (pdq, _) = reference_row("pdq_reference.tsv", "bridge-mods/aaa-orig.jpg");
     assert_eq!(line["pdq"], pdq.as_str());
     let dihedral = line["pdq_dihedral"].as_object().expect("dihedral object");
@@ -108,7 +102,7 @@ fn directories_are_walked_in_order_and_failures_reported() {
         dir.path().to_str().expect("utf-8"),
     ]);
     assert_eq!(output.status.code(), Some(1), "failures give exit code 1");
-    let lines = lines(&output);
+    let lines = stdout_lines(&output);
     let names: Vec<String> = lines
         .iter()
         .map(|l| {
@@ -139,7 +133,7 @@ fn missing_paths_are_reported_not_fatal() {
     let good = vectors().join("synthetic/grey-640x480.png");
     let output = vigil(&["hash", "/no/such/file.jpg", good.to_str().expect("utf-8")]);
     assert_eq!(output.status.code(), Some(1));
-    let lines = lines(&output);
+    let lines = stdout_lines(&output);
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["error_kind"], "io");
     assert!(lines[0].get("md5").is_none(), "nothing was read");
@@ -150,7 +144,7 @@ fn missing_paths_are_reported_not_fatal() {
 fn devices_are_refused_not_read_forever() {
     let output = vigil(&["hash", "/dev/zero"]);
     assert_eq!(output.status.code(), Some(1));
-    let line = &lines(&output)[0];
+    let line = &stdout_lines(&output)[0];
     assert_eq!(line["error_kind"], "io");
     assert!(
         line["error"]
@@ -210,7 +204,7 @@ fn hostile_files_fail_cleanly_within_512_mib() {
         "stderr: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let kinds: Vec<String> = lines(&output)
+    let kinds: Vec<String> = stdout_lines(&output)
         .iter()
         .map(|l| l["error_kind"].as_str().unwrap_or("ok").to_owned())
         .collect();
@@ -239,7 +233,7 @@ fn oversized_files_are_digested_not_decoded() {
         path.to_str().expect("utf-8"),
     ]);
     assert_eq!(output.status.code(), Some(1));
-    let line = &lines(&output)[0];
+    let line = &stdout_lines(&output)[0];
     assert_eq!(line["error_kind"], "file_too_large");
     let bytes = std::fs::read(&path).expect("read");
     assert_eq!(line["bytes"], bytes.len());
@@ -282,7 +276,7 @@ fn bench_hash_reports_both_modes_as_json_lines() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let lines = lines(&output);
+    let lines = stdout_lines(&output);
     assert!(lines[0]["machine"]["cores"].as_u64().is_some());
     let runs: Vec<(String, u64)> = lines
         .iter()
@@ -336,7 +330,7 @@ fn bench_index_reports_exact_results() {
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let report = &lines(&output)[0];
+        let report = &stdout_lines(&output)[0];
         assert_eq!(report["size"], 20_000);
         assert_eq!(report["radius"], 31);
         assert_eq!(report["recall"], 1.0);
@@ -384,7 +378,7 @@ fn videos_get_one_line_with_their_vpdq_frames() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let line = &lines(&output)[0];
+    let line = &stdout_lines(&output)[0];
     assert_eq!(line["media"], "video");
     assert_eq!(
         (line["width"].as_u64(), line["height"].as_u64()),
@@ -411,7 +405,7 @@ fn videos_get_one_line_with_their_vpdq_frames() {
     std::fs::write(&fake, b"\0\0\0\x18ftypmp42 but nothing else").unwrap();
     let output = vigil(&["hash", fake.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
-    let line = &lines(&output)[0];
+    let line = &stdout_lines(&output)[0];
     assert_eq!(line["error_kind"], "video_decode", "{line}");
     assert!(line["md5"].is_string());
 }

@@ -2,6 +2,9 @@
 //! FFmpeg read local files, PDF bombs, PDFs that flood the log.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test failures should panic.
 
+mod common;
+
+use common::stdout_lines;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -15,13 +18,6 @@ fn vigil_hash(paths: &[&Path]) -> Output {
         .env_remove("RUST_LOG")
         .output()
         .expect("vigil runs")
-}
-
-fn lines(output: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
 }
 
 #[test]
@@ -40,7 +36,7 @@ fn playlists_are_refused_without_opening_what_they_name() {
     let paths: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
     let output = vigil_hash(&paths);
     let opened = wire.finish();
-    let lines = lines(&output);
+    let lines = stdout_lines(&output);
     assert_eq!(lines.len(), files.len(), "{lines:?}");
     for line in &lines {
         assert_eq!(line["error_kind"], "video_refused", "{line}");
@@ -135,7 +131,7 @@ fn hash_measured(path: &Path) -> (Value, vigil_testkit::Measured) {
             .arg(path)
             .env_remove("RUST_LOG"),
     );
-    let line = lines(&measured.output).pop().unwrap_or(Value::Null);
+    let line = stdout_lines(&measured.output).pop().unwrap_or(Value::Null);
     eprintln!(
         "{}: {:.2} s, {} MiB peak: {line}",
         path.display(),

@@ -42,7 +42,7 @@ pub fn json_lines(output: &Output) -> Vec<Value> {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    parse_lines(output)
+    stdout_lines(output)
 }
 
 /// The JSON lines of a run that went through, with or without failed
@@ -54,10 +54,11 @@ pub fn json_lines_of_any_run(output: &Output) -> Vec<Value> {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    parse_lines(output)
+    stdout_lines(output)
 }
 
-fn parse_lines(output: &Output) -> Vec<Value> {
+/// Every line of a run's standard output, each parsed as JSON.
+pub fn stdout_lines(output: &Output) -> Vec<Value> {
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
