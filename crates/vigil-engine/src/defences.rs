@@ -12,7 +12,7 @@ use std::sync::PoisonError;
 
 use vigil_index::Code256;
 use vigil_media::{PairedMatch, Pairing, Variant, VariantHash, nearest_pairing};
-use vigil_signal::PdqHash;
+use vigil_signal::{Closeness, PdqHash, SignalType};
 
 use crate::indexes::VARIANT_BITS;
 use crate::{Engine, Error, LookupOptions, Match};
@@ -84,10 +84,10 @@ impl Engine {
         };
         let hits = judged
             .iter()
-            .map(|(id, m)| (*id, m.distance, None))
+            .map(|(id, m)| (*id, Closeness::Bits(m.distance)))
             .collect();
         let mut matches: Vec<DefendedMatch> = self
-            .filter_hits("pdq", hits, options)
+            .filter_hits(SignalType::Pdq, hits, options)
             .into_iter()
             .map(|found| {
                 let pair = judged.get(&found.content_id);
@@ -99,7 +99,7 @@ impl Engine {
                 }
             })
             .collect();
-        matches.sort_by_key(|m| (m.found.distance, m.found.content_id));
+        matches.sort_by_key(|m| (m.found.distance(), m.found.content_id));
         Ok(matches)
     }
 }

@@ -26,7 +26,9 @@ use std::path::{Component, Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use serde_json::{Value, json};
-use vigil_store::{BankName, Exchange, ExchangeStatus, NewContent, Provenance, Signals};
+use vigil_store::{
+    BankName, Exchange, ExchangeStatus, NewContent, Provenance, SignalType, Signals,
+};
 
 use crate::{Engine, Error, now as unix_now};
 
@@ -59,7 +61,12 @@ const SAMPLE_VIDEO_MD5: [&str; 2] = [
 ];
 
 /// Signal types an exchange record may carry.
-const RECORD_TYPES: [&str; 4] = ["pdq", "md5", "sha256", "video_md5"];
+const RECORD_TYPES: [SignalType; 4] = [
+    SignalType::Pdq,
+    SignalType::Md5,
+    SignalType::Sha256,
+    SignalType::VideoMd5,
+];
 
 /// Operator settings for fetching, which API callers cannot change.
 #[derive(Debug, Clone, Default)]
@@ -106,7 +113,7 @@ pub fn config_fields(api: &str) -> Option<Vec<ConfigField>> {
                 required: false,
                 default: Value::Null,
                 help: "the type of every line, when lines hold only the signal",
-                choices: Some(RECORD_TYPES.to_vec()),
+                choices: Some(RECORD_TYPES.iter().map(|t| t.as_str()).collect()),
             },
         ]),
         _ => None,
@@ -339,12 +346,10 @@ fn snapshot(exchange: &Exchange, settings: &ExchangeSettings) -> Result<Option<S
     }
 }
 
-fn record(signal_type: &str, signal: &str) -> Result<(String, Signals), Error> {
-    if !RECORD_TYPES.contains(&signal_type) {
-        return Err(Error::Invalid(format!(
-            "unknown signal type {signal_type:?}"
-        )));
-    }
+fn record(name: &str, signal: &str) -> Result<(String, Signals), Error> {
+    let Some(signal_type) = RECORD_TYPES.into_iter().find(|t| t.as_str() == name) else {
+        return Err(Error::Invalid(format!("unknown signal type {name:?}")));
+    };
     let mut signals = Signals::default();
     signals.insert(signal_type, signal)?;
     let normalised = signals.get(signal_type).unwrap_or(signal).to_owned();

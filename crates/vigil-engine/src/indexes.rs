@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use vigil_index::{Code256, ExactIndex, HammingIndex, SharedHammingIndex, SignalIndex, TextIndex};
 use vigil_media::VariantHash;
 use vigil_signal::text::{BANK_SAMPLE, TextSketch};
-use vigil_signal::{PdqHash, vpdq};
+use vigil_signal::{PdqHash, SignalType, vpdq};
 use vigil_store::{Bank, ChangeKind, Content, Signals, Store};
 
 use crate::Error;
@@ -17,8 +17,10 @@ use crate::Error;
 /// Contents read from the store per page when loading or replaying.
 const PAGE: usize = 10_000;
 
-/// Exact signal types, each in its own hash map.
-pub(crate) const EXACT_TYPES: [&str; 3] = ["md5", "sha256", "video_md5"];
+/// The exact signal types, each with its own hash map, in name order.
+fn exact_types() -> impl Iterator<Item = SignalType> {
+    SignalType::ALL.into_iter().filter(|t| t.is_exact())
+}
 
 /// Frame ids in the vPDQ frame index: the content id above this many bits,
 /// the frame's position among the content's unique hashes below.
@@ -34,7 +36,7 @@ pub(crate) struct Entry {
     pub(crate) bank_id: i64,
     pub(crate) disable_until_ts: i64,
     pub(crate) pdq: Option<Code256>,
-    exact: Vec<(usize, String)>,
+    exact: Vec<(SignalType, String)>,
     /// An image's banked variants for the lookup defences (crops, trimmed),
     /// for the variant index and for judging a defended lookup.
     pub(crate) variants: Option<Arc<[VariantHash]>>,
@@ -47,13 +49,11 @@ pub(crate) struct Entry {
 
 impl Entry {
     fn new(signals: &Signals, bank_id: i64, disable_until_ts: i64) -> Self {
-        let exact = EXACT_TYPES
-            .iter()
-            .enumerate()
-            .filter_map(|(i, t)| signals.get(t).map(|v| (i, v.to_owned())))
+        let exact = exact_types()
+            .filter_map(|t| signals.get(t).map(|v| (t, v.to_owned())))
             .collect();
         let vpdq = signals
-            .get("vpdq")
+            .get(SignalType::Vpdq)
             .and_then(|value| vpdq::parse_hma_signal(value).ok())
             .map(|frames| {
                 let mut unique = vpdq::usable_hashes(&frames, vpdq::DEFAULT_QUALITY_THRESHOLD);
@@ -61,7 +61,7 @@ impl Entry {
                 Arc::from(unique)
             });
         let variants = signals
-            .get("pdq_variants")
+            .get(SignalType::PdqVariants)
             .and_then(VariantHash::parse_list)
             .map(|mut list| {
                 list.truncate(1 << VARIANT_BITS);
@@ -74,7 +74,7 @@ impl Entry {
             exact,
             variants,
             vpdq,
-            has_text: signals.get("text").is_some(),
+            has_text: signals.get(SignalType::Text).is_some(),
         }
     }
 
@@ -103,7 +103,7 @@ impl Entry {
 /// [`BANK_SAMPLE`] values.
 fn bank_sketch(signals: &Signals) -> Option<TextSketch> {
     signals
-        .get("text")
+        .get(SignalType::Text)
         .and_then(|value| value.parse::<TextSketch>().ok())
         .map(|sketch| sketch.truncated(BANK_SAMPLE))
 }
@@ -127,7 +127,7 @@ pub(crate) struct Indexes {
     pub(crate) vpdq_frames: SharedHammingIndex,
     /// Contents with a vPDQ signal.
     pub(crate) videos: AtomicUsize,
-    pub(crate) exact: [ExactIndex<String>; 3],
+    exact: HashMap<SignalType, ExactIndex<String>>,
     /// Text sketches; writes are rare and short next to lookups.
     pub(crate) text: RwLock<TextIndex>,
     pub(crate) entries: RwLock<HashMap<i64, Entry>>,
@@ -140,6 +140,24 @@ pub(crate) struct Indexes {
 }
 
 impl Indexes {
+    /// The contents whose `signal_type` digest is `digest` (canonical form).
+    pub(crate) fn exact_search(&self, signal_type: SignalType, digest: &str) -> Vec<i64> {
+        self.exact.get(&signal_type).map_or_else(Vec::new, |index| {
+            index
+                .search(&digest.to_owned(), 0)
+                .into_iter()
+                .map(|hit| hit.id as i64)
+                .collect()
+        })
+    }
+
+    /// Entries per exact type's map, in name order.
+    pub(crate) fn exact_sizes(&self) -> Vec<(SignalType, usize)> {
+        exact_types()
+            .map(|t| (t, self.exact.get(&t).map_or(0, SignalIndex::len)))
+            .collect()
+    }
+
     /// Reads every content from `store` and indexes it in bulk.
     pub(crate) fn load(store: &dyn Store) -> Result<Self, Error> {
         // Note the log position first: changes made while loading are
@@ -151,7 +169,8 @@ impl Indexes {
         let mut frames = Vec::new();
         let mut variants = Vec::new();
         let mut texts = Vec::new();
-        let exact: [ExactIndex<String>; 3] = Default::default();
+        let exact: HashMap<SignalType, ExactIndex<String>> =
+            exact_types().map(|t| (t, ExactIndex::default())).collect();
         let mut after = 0;
         loop {
             let page = store.indexed_after(after, PAGE)?;
@@ -162,8 +181,10 @@ impl Indexes {
                 if let Some(code) = entry.pdq {
                     pdq.push((content.id as u64, code));
                 }
-                for (i, value) in &entry.exact {
-                    exact[*i].insert(content.id as u64, value);
+                for (signal_type, value) in &entry.exact {
+                    if let Some(index) = exact.get(signal_type) {
+                        index.insert(content.id as u64, value);
+                    }
                 }
                 frames.extend(entry.frames(content.id));
                 variants.extend(entry.variant_codes(content.id));
@@ -242,8 +263,10 @@ impl Indexes {
         if let Some(code) = entry.pdq {
             self.pdq.insert(content.id as u64, code);
         }
-        for (i, value) in &entry.exact {
-            self.exact[*i].insert(content.id as u64, value);
+        for (signal_type, value) in &entry.exact {
+            if let Some(index) = self.exact.get(signal_type) {
+                index.insert(content.id as u64, value);
+            }
         }
         for (id, code) in entry.frames(content.id) {
             self.vpdq_frames.insert(id, code);
@@ -276,8 +299,10 @@ impl Indexes {
         if let Some(code) = entry.pdq {
             self.pdq.remove(content_id as u64, &code);
         }
-        for (i, value) in &entry.exact {
-            self.exact[*i].remove(content_id as u64, value);
+        for (signal_type, value) in &entry.exact {
+            if let Some(index) = self.exact.get(signal_type) {
+                index.remove(content_id as u64, value);
+            }
         }
         for (id, code) in entry.frames(content_id) {
             self.vpdq_frames.remove(id, &code);

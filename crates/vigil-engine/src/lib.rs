@@ -37,15 +37,15 @@ use std::sync::{Arc, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
-use vigil_index::{Code256, SignalIndex};
+use vigil_index::Code256;
 use vigil_media::{HashOptions, MediaSignals};
-use vigil_signal::{Md5, PdqHash, Sha256, VpdqMatch};
+use vigil_signal::{Closeness, PdqHash, SignalType, SignalValue};
 use vigil_store::{Bank, BankName, Content, ContentUpdate, NewContent, Signals, Store};
 
 pub use access::secret_digest;
 pub use defences::DefendedMatch;
 pub use error::Error;
-use indexes::{EXACT_TYPES, Indexes};
+use indexes::Indexes;
 pub use video::{UNTRUSTED_VIDEO_LIMITS, video_bytes_signals};
 
 /// How a lookup filters its hits.
@@ -73,42 +73,67 @@ pub struct LookupOptions {
     pub text_containment: Option<f64>,
 }
 
-/// How much of a banked text a text lookup found.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct TextMatch {
-    /// Estimated share of the banked text's shingles in the query, 0–1.
-    pub containment: f64,
-    /// Estimated resemblance (Jaccard similarity) of the two texts, 0–1.
-    pub similarity: f64,
-}
-
-/// What a match adds for the signal types measured by shares, not bits.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum MatchDetail {
-    Vpdq(VpdqMatch),
-    Text(TextMatch),
-}
-
 /// One match of a lookup.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Match {
     /// The matching content.
     pub content_id: i64,
     /// Its bank.
     pub bank: BankName,
     /// The signal type that matched.
-    pub signal_type: String,
-    /// Hamming distance for PDQ, 0 for exact types; for vPDQ, the share
-    /// of the query's frames *not* found, and for text the share of the
-    /// banked text not found, in whole percent (see `vpdq` and `text`).
-    pub distance: u32,
-    /// For vPDQ: how much of the query is in the video and of the video in
-    /// the query.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vpdq: Option<VpdqMatch>,
-    /// For text: how much of the banked text is in the query.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub text: Option<TextMatch>,
+    pub signal_type: SignalType,
+    /// How close the content is, in its type's measure.
+    pub closeness: Closeness,
+}
+
+impl Match {
+    /// The closeness as one number, smaller is closer (see
+    /// [`Closeness::distance`]).
+    pub fn distance(&self) -> u32 {
+        self.closeness.distance()
+    }
+
+    /// For vPDQ: how much of each video is in the other.
+    pub fn frames(&self) -> Option<vigil_signal::VpdqMatch> {
+        match self.closeness {
+            Closeness::Frames(found) => Some(found),
+            _ => None,
+        }
+    }
+}
+
+/// A match in JSON: `distance` always, and the shares behind it under
+/// `vpdq` (`query_pct`, `compared_pct`) or `text` (`containment`,
+/// `similarity`).
+impl Serialize for Match {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        #[derive(Serialize)]
+        struct Shares {
+            containment: f64,
+            similarity: f64,
+        }
+        let mut fields = serializer.serialize_struct("Match", 5)?;
+        fields.serialize_field("content_id", &self.content_id)?;
+        fields.serialize_field("bank", &self.bank)?;
+        fields.serialize_field("signal_type", &self.signal_type)?;
+        fields.serialize_field("distance", &self.distance())?;
+        match self.closeness {
+            Closeness::Frames(found) => fields.serialize_field("vpdq", &found)?,
+            Closeness::Text {
+                containment,
+                similarity,
+            } => fields.serialize_field(
+                "text",
+                &Shares {
+                    containment,
+                    similarity,
+                },
+            )?,
+            Closeness::Exact | Closeness::Bits(_) => {}
+        }
+        fields.end()
+    }
 }
 
 /// A match with the labels of its content, as `vigil match` and the native
@@ -120,7 +145,7 @@ pub struct LabelledMatch {
     /// Its bank.
     pub bank: BankName,
     /// The signal type that matched.
-    pub signal_type: String,
+    pub signal_type: SignalType,
     /// As [`Match::distance`].
     pub distance: u32,
     /// The content's labels.
@@ -216,17 +241,12 @@ impl Engine {
 
     /// Entries per signal type's index: `pdq`, the exact types, the banked
     /// image variants of the defences, and the number of videos.
-    pub fn index_sizes(&self) -> Vec<(&'static str, usize)> {
-        let mut sizes = vec![("pdq", self.indexes.pdq.len())];
-        sizes.extend(
-            EXACT_TYPES
-                .iter()
-                .zip(&self.indexes.exact)
-                .map(|(t, index)| (*t, index.len())),
-        );
-        sizes.push(("pdq_variants", self.indexes.pdq_variants.len()));
+    pub fn index_sizes(&self) -> Vec<(SignalType, usize)> {
+        let mut sizes = vec![(SignalType::Pdq, self.indexes.pdq.len())];
+        sizes.extend(self.indexes.exact_sizes());
+        sizes.push((SignalType::PdqVariants, self.indexes.pdq_variants.len()));
         sizes.push((
-            "vpdq",
+            SignalType::Vpdq,
             self.indexes
                 .videos
                 .load(std::sync::atomic::Ordering::Relaxed),
@@ -324,47 +344,52 @@ impl Engine {
         Ok(deleted)
     }
 
-    /// Every content matching `value` of `signal_type`, filtered as HMA does
-    /// (see the crate docs), nearest first.
+    /// Every content matching `query`, filtered as HMA does (see the crate
+    /// docs), nearest first. `pdq_variants` is only banked, never looked
+    /// up: a query's regions are PDQ hashes ([`Engine::lookup_defended`]).
     pub fn lookup(
         &self,
-        signal_type: &str,
-        value: &str,
+        query: &SignalValue,
         options: &LookupOptions,
     ) -> Result<Vec<Match>, Error> {
-        let hits = match signal_type {
-            "vpdq" => return self.lookup_video(value, options),
-            "text" => return self.lookup_text(value, options),
-            "pdq" => {
-                let hash: PdqHash = value
-                    .parse()
-                    .map_err(|e| Error::Invalid(format!("invalid pdq signal: {e}")))?;
+        let exact = |digest: String| {
+            self.indexes
+                .exact_search(query.signal_type(), &digest)
+                .into_iter()
+                .map(|id| (id, Closeness::Exact))
+                .collect()
+        };
+        let hits: Vec<(i64, Closeness)> = match query {
+            SignalValue::Vpdq(frames) => return Ok(self.lookup_video(frames, options)),
+            SignalValue::Text(sketch) => return self.lookup_text(sketch, options),
+            SignalValue::Pdq(hash) => {
                 let radius = options
                     .max_distance
                     .unwrap_or(PdqHash::DEFAULT_MATCH_DISTANCE);
-                self.indexes.pdq.search(&Code256::from(hash), radius)
+                self.indexes
+                    .pdq
+                    .search(&Code256::from(*hash), radius)
+                    .into_iter()
+                    .map(|hit| (hit.id as i64, Closeness::Bits(hit.distance)))
+                    .collect()
             }
-            exact => {
-                let Some(i) = EXACT_TYPES.iter().position(|t| *t == exact) else {
-                    return Err(Error::Invalid(format!("no such signal type {exact:?}")));
-                };
-                let normalised = normalise_exact(exact, value)?;
-                self.indexes.exact[i].search(&normalised, 0)
+            SignalValue::Md5(digest) | SignalValue::VideoMd5(digest) => exact(digest.to_string()),
+            SignalValue::Sha256(digest) => exact(digest.to_string()),
+            SignalValue::PdqVariants(_) => {
+                return Err(Error::Invalid(
+                    "pdq_variants signals are banked, not looked up".to_owned(),
+                ));
             }
         };
-        let hits: Vec<(i64, u32, Option<MatchDetail>)> = hits
-            .into_iter()
-            .map(|hit| (hit.id as i64, hit.distance, None))
-            .collect();
-        Ok(self.filter_hits(signal_type, hits, options))
+        Ok(self.filter_hits(query.signal_type(), hits, options))
     }
 
     /// Keeps the hits HMA's rules allow (enabled content, banks passing the
     /// coinflip, the bank filter) as matches.
     fn filter_hits(
         &self,
-        signal_type: &str,
-        hits: Vec<(i64, u32, Option<MatchDetail>)>,
+        signal_type: SignalType,
+        hits: Vec<(i64, Closeness)>,
         options: &LookupOptions,
     ) -> Vec<Match> {
         let coinflip = if options.bypass_enabled_ratio {
@@ -387,7 +412,7 @@ impl Engine {
             .read()
             .unwrap_or_else(PoisonError::into_inner);
         let mut matches = Vec::new();
-        for (content_id, distance, detail) in hits {
+        for (content_id, closeness) in hits {
             let Some(entry) = entries.get(&content_id) else {
                 continue;
             };
@@ -412,16 +437,8 @@ impl Engine {
             matches.push(Match {
                 content_id,
                 bank: bank.name.clone(),
-                signal_type: signal_type.to_owned(),
-                distance,
-                vpdq: match detail {
-                    Some(MatchDetail::Vpdq(vpdq)) => Some(vpdq),
-                    _ => None,
-                },
-                text: match detail {
-                    Some(MatchDetail::Text(text)) => Some(text),
-                    _ => None,
-                },
+                signal_type,
+                closeness,
             });
         }
         matches
@@ -437,62 +454,93 @@ impl Engine {
                     .content(found.content_id)?
                     .map(|c| c.fields.labels)
                     .unwrap_or_default();
+                let (frames, text) = match found.closeness {
+                    Closeness::Frames(frames) => (Some(frames), None),
+                    Closeness::Text {
+                        containment,
+                        similarity,
+                    } => (None, Some((containment, similarity))),
+                    Closeness::Exact | Closeness::Bits(_) => (None, None),
+                };
                 Ok(LabelledMatch {
+                    distance: found.distance(),
                     content_id: found.content_id,
                     bank: found.bank,
                     signal_type: found.signal_type,
-                    distance: found.distance,
                     labels,
-                    query_pct: found.vpdq.map(|v| v.query_pct),
-                    compared_pct: found.vpdq.map(|v| v.compared_pct),
-                    containment: found.text.map(|t| t.containment),
-                    similarity: found.text.map(|t| t.similarity),
+                    query_pct: frames.map(|v| v.query_pct),
+                    compared_pct: frames.map(|v| v.compared_pct),
+                    containment: text.map(|(c, _)| c),
+                    similarity: text.map(|(_, s)| s),
                 })
             })
             .collect()
     }
 
-    /// Looks up every signal of `signals` and returns all matches, by
-    /// signal type then distance.
+    /// Looks up every signal of `signals` that can be looked up (all but
+    /// `pdq_variants`) and returns all matches, by signal type then
+    /// distance.
     pub fn lookup_all(
         &self,
         signals: &Signals,
         options: &LookupOptions,
     ) -> Result<Vec<Match>, Error> {
         let mut all = Vec::new();
-        for (signal_type, value) in signals.iter() {
-            all.extend(self.lookup(signal_type, value, options)?);
+        for (signal_type, value) in signals.iter().filter(|(t, _)| t.is_queryable()) {
+            all.extend(self.lookup(&SignalValue::parse(signal_type, value)?, options)?);
         }
         Ok(all)
     }
 
-    /// The distance between two signals of one type (PDQ: Hamming distance;
-    /// text: the percent of `a` not found in `b`; exact types: 0 when equal,
-    /// else `None`).
-    pub fn compare(signal_type: &str, a: &str, b: &str) -> Result<Option<u32>, Error> {
-        match signal_type {
-            "pdq" => {
-                let parse = |v: &str| {
-                    v.parse::<PdqHash>()
-                        .map_err(|e| Error::Invalid(format!("invalid pdq signal: {e}")))
-                };
-                Ok(Some(parse(a)?.distance(&parse(b)?)))
+    /// How close two signals of one type are (PDQ: the differing bits;
+    /// text: how much of `a` is found in `b`, `None` when too little of it
+    /// was sampled to say; vPDQ: how much of each video is in the other;
+    /// exact types: [`Closeness::Exact`] when equal, else `None`). Whether
+    /// that is a match is the type's [`MatchRule`](vigil_signal::MatchRule)'s call.
+    pub fn compare(a: &SignalValue, b: &SignalValue) -> Result<Option<Closeness>, Error> {
+        let closeness = match (a, b) {
+            (SignalValue::Pdq(a), SignalValue::Pdq(b)) => Some(Closeness::Bits(a.distance(b))),
+            (SignalValue::Text(a), SignalValue::Text(b)) => {
+                a.containment_in(b).map(|found| Closeness::Text {
+                    containment: found.containment,
+                    similarity: found.similarity,
+                })
             }
-            // The share of `a` not found in `b`, in whole percent.
-            "text" => {
-                let parse = |v: &str| {
-                    v.parse::<vigil_signal::TextSketch>()
-                        .map_err(|e| Error::Invalid(format!("invalid text signal: {e}")))
-                };
-                Ok(parse(a)?
-                    .containment_in(&parse(b)?)
-                    .map(|found| ((1.0 - found.containment) * 100.0).round() as u32))
+            (SignalValue::Vpdq(a), SignalValue::Vpdq(b)) => {
+                Some(Closeness::Frames(vigil_signal::vpdq::match_frames(
+                    a,
+                    b,
+                    vigil_signal::vpdq::DEFAULT_FRAME_DISTANCE,
+                    vigil_signal::vpdq::DEFAULT_QUALITY_THRESHOLD,
+                )))
             }
-            exact if EXACT_TYPES.contains(&exact) => {
-                Ok((normalise_exact(exact, a)? == normalise_exact(exact, b)?).then_some(0))
+            (SignalValue::Md5(a), SignalValue::Md5(b))
+            | (SignalValue::VideoMd5(a), SignalValue::VideoMd5(b)) => {
+                (a == b).then_some(Closeness::Exact)
             }
-            other => Err(Error::Invalid(format!("no such signal type {other:?}"))),
-        }
+            (SignalValue::Sha256(a), SignalValue::Sha256(b)) => {
+                (a == b).then_some(Closeness::Exact)
+            }
+            (SignalValue::PdqVariants(_), SignalValue::PdqVariants(_)) => {
+                return Err(Error::Invalid(
+                    "pdq_variants signals are banked, not compared".to_owned(),
+                ));
+            }
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "cannot compare a {} signal with a {} signal",
+                    a.signal_type(),
+                    b.signal_type()
+                )));
+            }
+        };
+        Ok(closeness)
+    }
+}
+
+impl From<vigil_signal::Error> for Error {
+    fn from(error: vigil_signal::Error) -> Self {
+        Error::Invalid(error.to_string())
     }
 }
 
@@ -503,14 +551,14 @@ impl Engine {
 pub fn signals_of(media: &MediaSignals) -> Result<Signals, Error> {
     let mut signals = Signals::default();
     if media.pdq.quality >= PdqHash::MIN_TRUSTED_QUALITY {
-        signals.insert("pdq", &media.pdq.hash.to_string())?;
+        signals.insert(SignalType::Pdq, &media.pdq.hash.to_string())?;
         if !media.bank_variants.is_empty() {
             let variants = vigil_media::VariantHash::format_list(&media.bank_variants);
-            signals.insert("pdq_variants", &variants)?;
+            signals.insert(SignalType::PdqVariants, &variants)?;
         }
     }
-    signals.insert("md5", &media.exact.md5.to_string())?;
-    signals.insert("sha256", &media.exact.sha256.to_string())?;
+    signals.insert(SignalType::Md5, &media.exact.md5.to_string())?;
+    signals.insert(SignalType::Sha256, &media.exact.sha256.to_string())?;
     Ok(signals)
 }
 
@@ -521,10 +569,10 @@ pub fn signals_of(media: &MediaSignals) -> Result<Signals, Error> {
 pub fn document_signals(document: &vigil_media::DocumentSignals) -> Result<Signals, Error> {
     let mut signals = Signals::default();
     if let Some(sketch) = &document.text {
-        signals.insert("text", &sketch.to_string())?;
+        signals.insert(SignalType::Text, &sketch.to_string())?;
     }
-    signals.insert("md5", &document.exact.md5.to_string())?;
-    signals.insert("sha256", &document.exact.sha256.to_string())?;
+    signals.insert(SignalType::Md5, &document.exact.md5.to_string())?;
+    signals.insert(SignalType::Sha256, &document.exact.sha256.to_string())?;
     Ok(signals)
 }
 
@@ -534,14 +582,14 @@ pub fn document_signals(document: &vigil_media::DocumentSignals) -> Result<Signa
 pub fn compact_signals(signals: &Signals) -> Signals {
     let mut compact = signals.clone();
     if let Some(sketch) = signals
-        .get("text")
+        .get(SignalType::Text)
         .and_then(|v| v.parse::<vigil_signal::TextSketch>().ok())
     {
         let cut = sketch
             .truncated(vigil_signal::text::BANK_SAMPLE)
             .to_string();
         // A valid sketch cut short is still valid.
-        let _ = compact.insert("text", &cut);
+        let _ = compact.insert(SignalType::Text, &cut);
     }
     compact
 }
@@ -551,10 +599,10 @@ pub fn compact_signals(signals: &Signals) -> Signals {
 pub fn image_signals(image: &vigil_media::PdfImage) -> Result<Signals, Error> {
     let mut signals = Signals::default();
     if image.pdq.quality >= PdqHash::MIN_TRUSTED_QUALITY {
-        signals.insert("pdq", &image.pdq.hash.to_string())?;
+        signals.insert(SignalType::Pdq, &image.pdq.hash.to_string())?;
     }
-    signals.insert("md5", &image.exact.md5.to_string())?;
-    signals.insert("sha256", &image.exact.sha256.to_string())?;
+    signals.insert(SignalType::Md5, &image.exact.md5.to_string())?;
+    signals.insert(SignalType::Sha256, &image.exact.sha256.to_string())?;
     Ok(signals)
 }
 
@@ -567,27 +615,13 @@ pub fn video_signals(
 ) -> Result<Signals, Error> {
     let mut signals = Signals::default();
     if !video.frames.is_empty() {
-        signals.insert("vpdq", &vigil_signal::vpdq::to_hma_signal(&video.frames))?;
+        signals.insert(
+            SignalType::Vpdq,
+            &vigil_signal::vpdq::to_hma_signal(&video.frames),
+        )?;
     }
-    signals.insert("video_md5", &digests.md5.to_string())?;
-    signals.insert("md5", &digests.md5.to_string())?;
-    signals.insert("sha256", &digests.sha256.to_string())?;
+    signals.insert(SignalType::VideoMd5, &digests.md5.to_string())?;
+    signals.insert(SignalType::Md5, &digests.md5.to_string())?;
+    signals.insert(SignalType::Sha256, &digests.sha256.to_string())?;
     Ok(signals)
-}
-
-fn normalise_exact(signal_type: &str, value: &str) -> Result<String, Error> {
-    let invalid =
-        |e: vigil_signal::Error| Error::Invalid(format!("invalid {signal_type} signal: {e}"));
-    match signal_type {
-        "sha256" => value
-            .trim()
-            .parse::<Sha256>()
-            .map(|v| v.to_string())
-            .map_err(invalid),
-        _ => value
-            .trim()
-            .parse::<Md5>()
-            .map(|v| v.to_string())
-            .map_err(invalid),
-    }
 }

@@ -3,23 +3,19 @@
 
 use std::sync::PoisonError;
 
-use vigil_signal::TextSketch;
 use vigil_signal::text::DEFAULT_CONTAINMENT;
+use vigil_signal::{Closeness, SignalType, TextSketch};
 
-use crate::{Engine, Error, LookupOptions, Match, MatchDetail, TextMatch};
+use crate::{Engine, Error, LookupOptions, Match};
 
 impl Engine {
     /// Every banked text of which at least the lookup's containment
-    /// threshold is found in the `text` signal `value`, most contained
-    /// first.
+    /// threshold is found in the sketch `query`, most contained first.
     pub(crate) fn lookup_text(
         &self,
-        value: &str,
+        query: &TextSketch,
         options: &LookupOptions,
     ) -> Result<Vec<Match>, Error> {
-        let query: TextSketch = value
-            .parse()
-            .map_err(|e| Error::Invalid(format!("invalid text signal: {e}")))?;
         let threshold = options.text_containment.unwrap_or(DEFAULT_CONTAINMENT);
         if !(0.0..=1.0).contains(&threshold) {
             return Err(Error::Invalid(format!(
@@ -31,18 +27,17 @@ impl Engine {
             .text
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .search(&query, threshold);
+            .search(query, threshold);
         let hits = hits
             .into_iter()
             .map(|hit| {
-                let text = TextMatch {
+                let closeness = Closeness::Text {
                     containment: hit.found.containment,
                     similarity: hit.found.similarity,
                 };
-                let distance = ((1.0 - text.containment) * 100.0).round() as u32;
-                (hit.id as i64, distance, Some(MatchDetail::Text(text)))
+                (hit.id as i64, closeness)
             })
             .collect();
-        Ok(self.filter_hits("text", hits, options))
+        Ok(self.filter_hits(SignalType::Text, hits, options))
     }
 }

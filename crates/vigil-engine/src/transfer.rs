@@ -19,7 +19,7 @@
 use std::io::{BufRead, Write};
 
 use serde::Deserialize;
-use vigil_store::{BankName, Labels, Metadata, NewContent, Provenance, Signals, Store};
+use vigil_store::{BankName, Labels, Metadata, NewContent, Provenance, SignalType, Signals, Store};
 
 use crate::Error;
 
@@ -59,7 +59,7 @@ impl Format {
         }
         if line
             .split_once(char::is_whitespace)
-            .is_some_and(|(signal_type, _)| Signals::TYPES.contains(&signal_type))
+            .is_some_and(|(signal_type, _)| signal_type.parse::<SignalType>().is_ok())
         {
             return Some(Self::LocalFile);
         }
@@ -253,7 +253,13 @@ fn csv_record(
         }
         match header {
             "pdq" | "md5" | "sha256" | "video_md5" => {
-                content.signals.insert(header, value).map_err(invalid)?
+                let signal_type = header
+                    .parse::<SignalType>()
+                    .map_err(|e| invalid(e.into()))?;
+                content
+                    .signals
+                    .insert(signal_type, value)
+                    .map_err(invalid)?
             }
             "entity" | "behaviour" | "tier" | "source" => {
                 content.labels.set(header, value).map_err(invalid)?
@@ -285,14 +291,18 @@ fn local_file_line(number: u64, line: &str) -> Result<Option<NewContent>, Error>
             reason: "expected `<signal_type> <signal>`".to_owned(),
         });
     };
+    let invalid = |reason: String| Error::ImportLine {
+        line: number,
+        reason,
+    };
+    let signal_type = signal_type
+        .parse::<SignalType>()
+        .map_err(|e| invalid(e.to_string()))?;
     let mut content = NewContent::default();
     content
         .signals
         .insert(signal_type, value.trim())
-        .map_err(|e| Error::ImportLine {
-            line: number,
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| invalid(e.to_string()))?;
     Ok(Some(content))
 }
 
@@ -339,12 +349,24 @@ pub fn export(
                     let fields = &content.fields;
                     let labels = &fields.labels;
                     let row = [
-                        fields.signals.get("pdq").unwrap_or_default().to_owned(),
-                        fields.signals.get("md5").unwrap_or_default().to_owned(),
-                        fields.signals.get("sha256").unwrap_or_default().to_owned(),
                         fields
                             .signals
-                            .get("video_md5")
+                            .get(SignalType::Pdq)
+                            .unwrap_or_default()
+                            .to_owned(),
+                        fields
+                            .signals
+                            .get(SignalType::Md5)
+                            .unwrap_or_default()
+                            .to_owned(),
+                        fields
+                            .signals
+                            .get(SignalType::Sha256)
+                            .unwrap_or_default()
+                            .to_owned(),
+                        fields
+                            .signals
+                            .get(SignalType::VideoMd5)
                             .unwrap_or_default()
                             .to_owned(),
                         labels.entity.clone().unwrap_or_default(),

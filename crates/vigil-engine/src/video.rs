@@ -12,10 +12,10 @@ use std::sync::PoisonError;
 use rayon::prelude::*;
 use vigil_index::Code256;
 use vigil_signal::vpdq::{self, DEFAULT_FRAME_DISTANCE, DEFAULT_QUALITY_THRESHOLD};
-use vigil_signal::{PdqHash, VpdqMatch};
+use vigil_signal::{Closeness, PdqHash, SignalType, VpdqFrame, VpdqMatch};
 
 use crate::indexes::FRAME_BITS;
-use crate::{Engine, Error, LookupOptions, Match, MatchDetail};
+use crate::{Engine, Error, LookupOptions, Match};
 
 /// Limits for videos that strangers send or link to: 8K frames, four hours,
 /// a frame hash a second, five minutes of FFmpeg at most.
@@ -43,18 +43,12 @@ pub fn video_bytes_signals(bytes: &[u8]) -> Result<vigil_store::Signals, Error> 
 }
 
 impl Engine {
-    /// Looks up a vPDQ signal (HMA's form): videos holding at least
+    /// Looks up a video's frame hashes: videos holding at least
     /// [`LookupOptions::vpdq_query_pct`] of the query's frames, best first.
-    pub(crate) fn lookup_video(
-        &self,
-        value: &str,
-        options: &LookupOptions,
-    ) -> Result<Vec<Match>, Error> {
-        let frames = vpdq::parse_hma_signal(value)
-            .map_err(|e| Error::Invalid(format!("invalid vpdq signal: {e}")))?;
-        let query = vpdq::usable_hashes(&frames, DEFAULT_QUALITY_THRESHOLD);
+    pub(crate) fn lookup_video(&self, frames: &[VpdqFrame], options: &LookupOptions) -> Vec<Match> {
+        let query = vpdq::usable_hashes(frames, DEFAULT_QUALITY_THRESHOLD);
         if query.is_empty() {
-            return Ok(Vec::new());
+            return Vec::new();
         }
         let radius = options.max_distance.unwrap_or(DEFAULT_FRAME_DISTANCE);
         let wanted_query = options
@@ -120,14 +114,10 @@ impl Engine {
                 query_pct,
                 compared_pct,
             };
-            hits.push((
-                content_id,
-                (100.0 - query_pct).round() as u32,
-                Some(MatchDetail::Vpdq(found)),
-            ));
+            hits.push((content_id, Closeness::Frames(found)));
         }
-        hits.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
-        Ok(self.filter_hits("vpdq", hits, options))
+        hits.sort_by_key(|(id, closeness)| (closeness.distance(), *id));
+        self.filter_hits(SignalType::Vpdq, hits, options)
     }
 }
 

@@ -9,6 +9,7 @@ use proptest::prelude::*;
 use vigil_engine::{Engine, LookupOptions};
 use vigil_media::{Variant, VariantHash, nearest_pairing};
 use vigil_signal::{Pdq, PdqHash};
+use vigil_store::SignalType;
 use vigil_store::{BankName, NewContent, SqliteStore};
 
 const QUERY_NAMES: [&str; 7] = ["orig", "rot90", "trimmed", "tl60", "tr60", "bl60", "br60"];
@@ -107,11 +108,11 @@ proptest! {
             }
             let mut new = NewContent::default();
             if let Some(plain) = plain {
-                new.signals.insert("pdq", &plain.to_string()).unwrap();
+                new.signals.insert(SignalType::Pdq, &plain.to_string()).unwrap();
             }
             if !variants.is_empty() {
                 new.signals
-                    .insert("pdq_variants", &VariantHash::format_list(&variants))
+                    .insert(SignalType::PdqVariants, &VariantHash::format_list(&variants))
                     .unwrap();
             }
             if plain.is_none() && variants.is_empty() {
@@ -131,7 +132,7 @@ proptest! {
             .lookup_defended(&query, &options)
             .unwrap()
             .into_iter()
-            .map(|m| (m.found.content_id, m.found.distance, m.query_variant, m.banked_variant))
+            .map(|m| (m.found.content_id, m.found.distance(), m.query_variant, m.banked_variant))
             .collect();
         got.sort();
         expected.sort();
@@ -152,7 +153,9 @@ fn plain_matches_report_orig_on_both_sides() {
     engine.create_bank(&bank, 1.0, "t").unwrap();
     let plain = hash([1, 2, 3, 4]);
     let mut new = NewContent::default();
-    new.signals.insert("pdq", &plain.to_string()).unwrap();
+    new.signals
+        .insert(SignalType::Pdq, &plain.to_string())
+        .unwrap();
     let id = engine.add_contents(&bank, &[new], "t").unwrap()[0];
     let options = LookupOptions {
         bypass_enabled_ratio: true,
@@ -174,7 +177,7 @@ fn plain_matches_report_orig_on_both_sides() {
         engine
             .index_sizes()
             .iter()
-            .find(|(t, _)| *t == "pdq_variants")
+            .find(|(t, _)| *t == SignalType::PdqVariants)
             .unwrap()
             .1,
         0

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use vigil_engine::transfer::{self, Format};
 use vigil_engine::{Engine, Error, LookupOptions};
 use vigil_store::{BankName, ContentUpdate, NewContent, SqliteStore};
+use vigil_store::{SignalType, SignalValue};
 
 const PDQ: &str = "d8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22";
 /// Six bits away from `PDQ` (the PyPI hash of the same photo).
@@ -19,9 +20,9 @@ fn bank(name: &str) -> BankName {
 
 fn content(pdq: &str, md5: Option<&str>) -> NewContent {
     let mut content = NewContent::default();
-    content.signals.insert("pdq", pdq).unwrap();
+    content.signals.insert(SignalType::Pdq, pdq).unwrap();
     if let Some(md5) = md5 {
-        content.signals.insert("md5", md5).unwrap();
+        content.signals.insert(SignalType::Md5, md5).unwrap();
     }
     content.labels.set("behaviour", "glorification").unwrap();
     content
@@ -39,34 +40,65 @@ fn lookups_find_near_and_exact_matches() {
         .add_contents(&bank("KNOWN"), &[content(PDQ, Some(MD5))], "t")
         .unwrap();
     let matches = engine
-        .lookup("pdq", PDQ_NEAR, &LookupOptions::default())
+        .lookup(
+            &SignalValue::parse(SignalType::Pdq, PDQ_NEAR).unwrap(),
+            &LookupOptions::default(),
+        )
         .unwrap();
     assert_eq!(matches.len(), 1);
     assert_eq!(
         (
             matches[0].content_id,
-            matches[0].distance,
+            matches[0].distance(),
             matches[0].bank.as_str()
         ),
         (ids[0], 6, "KNOWN")
     );
     let exact = engine
-        .lookup("md5", &MD5.to_uppercase(), &LookupOptions::default())
+        .lookup(
+            &SignalValue::parse(SignalType::Md5, &MD5.to_uppercase()).unwrap(),
+            &LookupOptions::default(),
+        )
         .unwrap();
-    assert_eq!(exact[0].distance, 0);
+    assert_eq!(exact[0].distance(), 0);
     let strict = LookupOptions {
         max_distance: Some(5),
         ..LookupOptions::default()
     };
-    assert!(engine.lookup("pdq", PDQ_NEAR, &strict).unwrap().is_empty());
+    assert!(
+        engine
+            .lookup(
+                &SignalValue::parse(SignalType::Pdq, PDQ_NEAR).unwrap(),
+                &strict
+            )
+            .unwrap()
+            .is_empty()
+    );
+    // Unknown types are refused where the text is parsed, before a lookup.
+    assert!("tlsh".parse::<SignalType>().is_err());
     assert!(matches!(
-        engine.lookup("tlsh", "x", &LookupOptions::default()),
+        engine.lookup(
+            &SignalValue::parse(SignalType::PdqVariants, &format!("orig:{PDQ}:100")).unwrap(),
+            &LookupOptions::default()
+        ),
         Err(Error::Invalid(_))
     ));
-    assert_eq!(Engine::compare("pdq", PDQ, PDQ_NEAR).unwrap(), Some(6));
     assert_eq!(
-        Engine::compare("md5", MD5, &MD5.to_uppercase()).unwrap(),
-        Some(0)
+        Engine::compare(
+            &SignalValue::parse(SignalType::Pdq, PDQ).unwrap(),
+            &SignalValue::parse(SignalType::Pdq, PDQ_NEAR).unwrap()
+        )
+        .unwrap()
+        .map(|c| c.distance()),
+        Some(6)
+    );
+    assert_eq!(
+        Engine::compare(
+            &SignalValue::parse(SignalType::Md5, MD5).unwrap(),
+            &SignalValue::parse(SignalType::Md5, &MD5.to_uppercase()).unwrap()
+        )
+        .unwrap(),
+        Some(vigil_signal::Closeness::Exact)
     );
 }
 
@@ -83,7 +115,7 @@ fn enabled_state_and_ratios_filter_as_hma_does() {
         .unwrap();
     let found = |options: &LookupOptions| -> Vec<String> {
         let mut banks: Vec<String> = engine
-            .lookup("pdq", PDQ, options)
+            .lookup(&SignalValue::parse(SignalType::Pdq, PDQ).unwrap(), options)
             .unwrap()
             .into_iter()
             .map(|m| m.bank.to_string())
@@ -159,8 +191,7 @@ fn a_seeded_coinflip_is_reproducible() {
         .map(|seed| {
             !engine
                 .lookup(
-                    "pdq",
-                    PDQ,
+                    &SignalValue::parse(SignalType::Pdq, PDQ).unwrap(),
                     &LookupOptions {
                         seed: Some(seed.to_string()),
                         ..Default::default()
@@ -174,8 +205,7 @@ fn a_seeded_coinflip_is_reproducible() {
         .map(|seed| {
             !engine
                 .lookup(
-                    "pdq",
-                    PDQ,
+                    &SignalValue::parse(SignalType::Pdq, PDQ).unwrap(),
                     &LookupOptions {
                         seed: Some(seed.to_string()),
                         ..Default::default()
@@ -215,7 +245,7 @@ fn a_seed_keeps_the_banks_hma_keeps() {
             ..Default::default()
         };
         let mut names: Vec<String> = engine
-            .lookup("pdq", PDQ, &options)
+            .lookup(&SignalValue::parse(SignalType::Pdq, PDQ).unwrap(), &options)
             .unwrap()
             .iter()
             .map(|m| m.bank.to_string())
@@ -242,14 +272,20 @@ fn deletes_and_renames_show_at_once() {
         .update_bank(&bank("A"), Some(&bank("B")), None, "t")
         .unwrap();
     let matches = engine
-        .lookup("pdq", PDQ, &LookupOptions::default())
+        .lookup(
+            &SignalValue::parse(SignalType::Pdq, PDQ).unwrap(),
+            &LookupOptions::default(),
+        )
         .unwrap();
     assert!(matches.iter().all(|m| m.bank.as_str() == "B"));
     assert_eq!(matches.len(), 2);
     engine.delete_content(ids[0], "t").unwrap();
     assert_eq!(
         engine
-            .lookup("pdq", PDQ, &LookupOptions::default())
+            .lookup(
+                &SignalValue::parse(SignalType::Pdq, PDQ).unwrap(),
+                &LookupOptions::default()
+            )
             .unwrap()
             .len(),
         1
@@ -257,7 +293,10 @@ fn deletes_and_renames_show_at_once() {
     engine.delete_bank(&bank("B"), "t").unwrap();
     assert!(
         engine
-            .lookup("pdq", PDQ, &LookupOptions::default())
+            .lookup(
+                &SignalValue::parse(SignalType::Pdq, PDQ).unwrap(),
+                &LookupOptions::default()
+            )
             .unwrap()
             .is_empty()
     );
@@ -276,14 +315,20 @@ fn another_process_sees_changes_after_sync() {
         .unwrap()[0];
     assert!(
         reader
-            .lookup("pdq", PDQ, &LookupOptions::default())
+            .lookup(
+                &SignalValue::parse(SignalType::Pdq, PDQ).unwrap(),
+                &LookupOptions::default()
+            )
             .unwrap()
             .is_empty()
     );
     assert_eq!(reader.sync().unwrap(), 1);
     assert_eq!(
         reader
-            .lookup("pdq", PDQ, &LookupOptions::default())
+            .lookup(
+                &SignalValue::parse(SignalType::Pdq, PDQ).unwrap(),
+                &LookupOptions::default()
+            )
             .unwrap()[0]
             .content_id,
         id
@@ -292,7 +337,10 @@ fn another_process_sees_changes_after_sync() {
     reader.sync().unwrap();
     assert!(
         reader
-            .lookup("pdq", PDQ, &LookupOptions::default())
+            .lookup(
+                &SignalValue::parse(SignalType::Pdq, PDQ).unwrap(),
+                &LookupOptions::default()
+            )
             .unwrap()
             .is_empty()
     );
@@ -316,7 +364,10 @@ fn a_follower_reflects_other_writers_within_a_second() {
         let started = std::time::Instant::now();
         while started.elapsed() < std::time::Duration::from_secs(1) {
             let found = !reader
-                .lookup("pdq", PDQ, &LookupOptions::default())
+                .lookup(
+                    &SignalValue::parse(SignalType::Pdq, PDQ).unwrap(),
+                    &LookupOptions::default(),
+                )
                 .unwrap()
                 .is_empty();
             if found == expected {

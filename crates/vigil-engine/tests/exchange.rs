@@ -8,6 +8,7 @@ use serde_json::json;
 use vigil_engine::exchange::ExchangeSettings;
 use vigil_engine::{Engine, LookupOptions};
 use vigil_store::{BankName, Role, SqliteStore};
+use vigil_store::{SignalType, SignalValue};
 
 fn bank(name: &str) -> BankName {
     name.parse().unwrap()
@@ -48,10 +49,13 @@ fn the_sample_exchange_fills_its_bank_once_and_refetches_change_nothing() {
     assert_eq!(first.len(), 18);
     // HMA's order: the first sample PDQ gets the first id.
     let found = engine
-        .lookup("pdq", PDQ_A, &LookupOptions::default())
+        .lookup(
+            &SignalValue::parse(SignalType::Pdq, PDQ_A).unwrap(),
+            &LookupOptions::default(),
+        )
         .unwrap();
     assert_eq!(found[0].content_id, first[0]);
-    assert_eq!(found[0].distance, 0);
+    assert_eq!(found[0].distance(), 0);
     let content = engine.store().content(first[0]).unwrap().unwrap();
     let provenance = content.fields.provenance.unwrap();
     assert_eq!(provenance.exchange, "SEED_SAMPLE");
@@ -64,7 +68,10 @@ fn the_sample_exchange_fills_its_bank_once_and_refetches_change_nothing() {
     assert!(engine.store().bank(&bank("SEED_SAMPLE")).unwrap().is_none());
     assert!(
         engine
-            .lookup("pdq", PDQ_A, &LookupOptions::default())
+            .lookup(
+                &SignalValue::parse(SignalType::Pdq, PDQ_A).unwrap(),
+                &LookupOptions::default()
+            )
             .unwrap()
             .is_empty()
     );
@@ -112,8 +119,25 @@ fn a_local_file_exchange_follows_the_file() {
     assert_eq!(now.len(), 2);
     assert_eq!(now[0], first[1], "the unchanged record keeps its id");
     let options = LookupOptions::default();
-    assert!(engine.lookup("pdq", PDQ_A, &options).unwrap().is_empty());
-    assert_eq!(engine.lookup("pdq", PDQ_B, &options).unwrap().len(), 1);
+    assert!(
+        engine
+            .lookup(
+                &SignalValue::parse(SignalType::Pdq, PDQ_A).unwrap(),
+                &options
+            )
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        engine
+            .lookup(
+                &SignalValue::parse(SignalType::Pdq, PDQ_B).unwrap(),
+                &options
+            )
+            .unwrap()
+            .len(),
+        1
+    );
 
     // A bad line: the fetch fails, says where, and the bank is untouched.
     std::fs::write(&file, format!("pdq {PDQ_A}\npdq not-a-hash\n")).unwrap();

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use vigil_engine::{Engine, LookupOptions};
 use vigil_signal::vpdq::{self, DEFAULT_FRAME_DISTANCE, DEFAULT_QUALITY_THRESHOLD, match_frames};
 use vigil_store::{BankName, ContentUpdate, NewContent, SqliteStore};
+use vigil_store::{SignalType, SignalValue};
 
 fn sample_hashes() -> Vec<(String, Vec<vigil_signal::VpdqFrame>)> {
     let dir = vigil_testkit::vpdq_vectors().join("hashes");
@@ -42,11 +43,11 @@ fn index_lookups_equal_brute_force_for_every_pair() {
         let mut content = NewContent::default();
         content
             .signals
-            .insert("vpdq", &vpdq::to_hma_signal(frames))
+            .insert(SignalType::Vpdq, &vpdq::to_hma_signal(frames))
             .unwrap();
         content
             .signals
-            .insert("video_md5", &format!("{:032x}", ids.len()))
+            .insert(SignalType::VideoMd5, &format!("{:032x}", ids.len()))
             .unwrap();
         let id = engine.add_contents(&bank, &[content], "t").unwrap()[0];
         ids.insert(id, name.clone());
@@ -55,7 +56,7 @@ fn index_lookups_equal_brute_force_for_every_pair() {
         engine
             .index_sizes()
             .iter()
-            .find(|(t, _)| *t == "vpdq")
+            .find(|(t, _)| *t == SignalType::Vpdq)
             .unwrap()
             .1,
         videos.len()
@@ -67,10 +68,13 @@ fn index_lookups_equal_brute_force_for_every_pair() {
             ..LookupOptions::default()
         };
         let found: HashMap<&str, vigil_signal::VpdqMatch> = engine
-            .lookup("vpdq", &signal, &everything)
+            .lookup(
+                &SignalValue::parse(SignalType::Vpdq, &signal).unwrap(),
+                &everything,
+            )
             .unwrap()
             .into_iter()
-            .map(|m| (ids[&m.content_id].as_str(), m.vpdq.unwrap()))
+            .map(|m| (ids[&m.content_id].as_str(), m.frames().unwrap()))
             .collect();
         for (target_name, target) in &videos {
             let expected = match_frames(
@@ -86,11 +90,22 @@ fn index_lookups_equal_brute_force_for_every_pair() {
         }
         // With the default threshold: exactly the videos holding ≥ 80 % of the query.
         let matches = engine
-            .lookup("vpdq", &signal, &LookupOptions::default())
+            .lookup(
+                &SignalValue::parse(SignalType::Vpdq, &signal).unwrap(),
+                &LookupOptions::default(),
+            )
             .unwrap();
         // Best first: the video itself (or an identical copy) covers all of the query.
-        assert_eq!(matches[0].vpdq.unwrap().query_pct, 100.0, "{query_name}");
-        assert!(matches.windows(2).all(|w| w[0].distance <= w[1].distance));
+        assert_eq!(
+            matches[0].frames().unwrap().query_pct,
+            100.0,
+            "{query_name}"
+        );
+        assert!(
+            matches
+                .windows(2)
+                .all(|w| w[0].distance() <= w[1].distance())
+        );
         let default: Vec<&str> = matches
             .iter()
             .map(|m| ids[&m.content_id].as_str())
@@ -135,7 +150,10 @@ fn index_lookups_equal_brute_force_for_every_pair() {
         .unwrap();
     assert!(
         !engine
-            .lookup("vpdq", &chair, &LookupOptions::default())
+            .lookup(
+                &SignalValue::parse(SignalType::Vpdq, &chair).unwrap(),
+                &LookupOptions::default()
+            )
             .unwrap()
             .iter()
             .any(|m| m.content_id == id)
@@ -149,14 +167,14 @@ fn index_lookups_equal_brute_force_for_every_pair() {
     };
     assert!(
         !engine
-            .lookup("vpdq", &chair, &strict)
+            .lookup(
+                &SignalValue::parse(SignalType::Vpdq, &chair).unwrap(),
+                &strict
+            )
             .unwrap()
             .iter()
             .any(|m| m.content_id == id)
     );
-    assert!(
-        engine
-            .lookup("vpdq", "[\"nope\"]", &LookupOptions::default())
-            .is_err()
-    );
+    // A malformed signal is refused where it is parsed, before a lookup.
+    assert!(SignalValue::parse(SignalType::Vpdq, "[\"nope\"]").is_err());
 }

@@ -7,15 +7,12 @@
 use axum::extract::Multipart;
 use serde_json::{Map, Value, json};
 use vigil_media::HashOptions;
-use vigil_store::Signals;
+use vigil_store::{SignalType, Signals};
 
 use crate::{ApiError, AppState};
 
 /// Content types HMA knows, all hashed.
 pub(crate) const CONTENT_TYPES: [&str; 4] = ["photo", "video", "text", "pdf"];
-
-/// Signal types `/h/hash` can produce, for its `types` filter.
-const HASHED_TYPES: [&str; 6] = ["pdq", "vpdq", "video_md5", "md5", "sha256", "text"];
 
 /// Media to hash: its bytes and content type (`photo` or `video`).
 pub(crate) struct Media {
@@ -128,25 +125,25 @@ impl Hashed {
     /// Keeps only the signal types a `types=` parameter selected (all when
     /// `None`), as HMA hashes only those; a photo's banked and query
     /// variants stay only with `pdq`.
-    pub(crate) fn select(&mut self, types: Option<&[&str]>) {
+    pub(crate) fn select(&mut self, types: Option<&[SignalType]>) {
         let Some(types) = types else {
             return;
         };
-        let keeps = |signal_type: &str| {
-            let of = if signal_type == "pdq_variants" {
-                "pdq"
+        let keeps = |signal_type: SignalType| {
+            let of = if signal_type == SignalType::PdqVariants {
+                SignalType::Pdq
             } else {
                 signal_type
             };
             types.contains(&of)
         };
         let mut kept = Signals::default();
-        for (signal_type, value) in self.signals.iter().filter(|(t, _)| keeps(t)) {
+        for (signal_type, value) in self.signals.iter().filter(|(t, _)| keeps(*t)) {
             // Re-inserting a value the store already normalised cannot fail.
             let _ = kept.insert(signal_type, value);
         }
         self.signals = kept;
-        if !keeps("pdq") {
+        if !keeps(SignalType::Pdq) {
             self.query_variants.clear();
         }
     }
@@ -213,16 +210,20 @@ fn hash_video(bytes: &[u8]) -> Result<Signals, ApiError> {
 
 /// The signal types a `types=pdq,md5` parameter selects (`None`: every
 /// type that applies).
-pub(crate) fn selected_types(types: Option<&str>) -> Result<Option<Vec<&'static str>>, ApiError> {
+pub(crate) fn selected_types(types: Option<&str>) -> Result<Option<Vec<SignalType>>, ApiError> {
     let Some(types) = types else {
         return Ok(None);
     };
     let mut selected = Vec::new();
     for name in types.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-        let known = HASHED_TYPES.iter().find(|t| **t == name).ok_or_else(|| {
-            ApiError::bad_request(format!("signal type '{name}' doesn't exist or is disabled"))
-        })?;
-        selected.push(*known);
+        let known = name
+            .parse::<SignalType>()
+            .ok()
+            .filter(|t| t.on_hma_routes())
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("signal type '{name}' doesn't exist or is disabled"))
+            })?;
+        selected.push(known);
     }
     if selected.is_empty() {
         return Err(ApiError::bad_request("empty signal type selection"));
@@ -233,18 +234,24 @@ pub(crate) fn selected_types(types: Option<&str>) -> Result<Option<Vec<&'static 
 /// HMA's hash answer: `{"pdq": "<hex>", …}` for the selected types (all
 /// that apply by default); a photo's PDQ too low in quality to use is `""`,
 /// as HMA writes it.
-pub(crate) fn hash_json(signals: &Signals, content_type: &str, types: Option<&[&str]>) -> Value {
-    let applicable: &[&str] = match content_type {
-        "video" => &["vpdq", "video_md5", "md5", "sha256"],
-        "text" | "pdf" => &["text", "md5", "sha256"],
-        _ => &["pdq", "md5", "sha256"],
+pub(crate) fn hash_json(
+    signals: &Signals,
+    content_type: &str,
+    types: Option<&[SignalType]>,
+) -> Value {
+    use SignalType::{Md5, Pdq, Sha256, Text, VideoMd5, Vpdq};
+    // In HMA's order for each kind.
+    let applicable: &[SignalType] = match content_type {
+        "video" => &[Vpdq, VideoMd5, Md5, Sha256],
+        "text" | "pdf" => &[Text, Md5, Sha256],
+        _ => &[Pdq, Md5, Sha256],
     };
     let signals = &vigil_engine::compact_signals(signals);
     let mut body = Map::new();
     for signal_type in types.unwrap_or(applicable) {
-        match signals.get(signal_type) {
-            Some(value) => body.insert((*signal_type).to_owned(), json!(value)),
-            None if *signal_type == "pdq" && content_type == "photo" => {
+        match signals.get(*signal_type) {
+            Some(value) => body.insert(signal_type.to_string(), json!(value)),
+            None if *signal_type == Pdq && content_type == "photo" => {
                 body.insert("pdq".to_owned(), json!(""))
             }
             None => None,

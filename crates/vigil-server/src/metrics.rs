@@ -125,7 +125,7 @@ impl Metrics {
         self.matches
             .get_or_create(&MatchLabels {
                 bank: bank.to_owned(),
-                signal_type: signal_type.to_owned(),
+                signal_type: signal_type.to_string(),
             })
             .inc();
     }
@@ -189,7 +189,7 @@ pub(crate) async fn render(State(state): State<AppState>) -> Response {
         metrics
             .index_entries
             .get_or_create(&SignalLabels {
-                signal_type: signal_type.to_owned(),
+                signal_type: signal_type.to_string(),
             })
             .set(size as i64);
     }

@@ -17,7 +17,7 @@ use vigil_store::{Content, ContentUpdate, Labels, NewContent, Role};
 
 use crate::auth::Caller;
 use crate::hma::body::HandParsed;
-use crate::hma::{ApiResult, bank_list, blocking, find, path_bank};
+use crate::hma::{ApiResult, bank_list, blocking, check_signal_type, find, path_bank};
 use crate::{ApiError, AppState};
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -236,12 +236,13 @@ async fn lookup(
         text_containment: query.text_containment,
         ..LookupOptions::default()
     };
-    let matches = find(&state, &query.signal_type, &query.signal, &options)?;
+    let signal_type = check_signal_type(&query.signal_type)?;
+    let matches = find(&state, signal_type, &query.signal, &options)?;
     let labelled = blocking(&state, move |engine| Ok(engine.with_labels(matches)?)).await?;
     for found in &labelled {
         state
             .metrics
-            .count_match(found.bank.as_str(), &found.signal_type);
+            .count_match(found.bank.as_str(), found.signal_type.as_str());
     }
     Ok(Json(json!({ "matches": labelled })))
 }

@@ -33,6 +33,19 @@ pub enum Error {
     /// A text sketch's text form is malformed.
     #[error("invalid text signal: {0}")]
     TextSketch(String),
+    /// A name that is not one of the [`SignalType`](crate::SignalType)s.
+    #[error(
+        "no such signal type {0:?}; expected one of md5, pdq, pdq_variants, sha256, text, video_md5, vpdq"
+    )]
+    UnknownSignalType(String),
+    /// A signal's text form is not valid for its type.
+    #[error("invalid {signal_type} signal: {reason}")]
+    InvalidSignal {
+        /// The type it was parsed as.
+        signal_type: crate::SignalType,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A pixel or luma buffer's length does not match its declared size.
     #[error(
         "buffer of {actual} elements does not fit a {width}x{height} image ({expected} expected)"

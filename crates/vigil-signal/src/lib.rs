@@ -47,6 +47,7 @@
 mod error;
 pub mod exact;
 pub mod pdq;
+mod signal;
 pub mod text;
 pub mod variants;
 pub mod vpdq;
@@ -54,5 +55,6 @@ pub mod vpdq;
 pub use error::Error;
 pub use exact::{ExactDigests, ExactHasher, Md5, Sha256};
 pub use pdq::{Dihedral, Pdq, PdqHash, PdqHasher, PdqMode, RgbImage};
+pub use signal::{Closeness, MAX_PDQ_VARIANTS, MatchRule, SignalType, SignalValue};
 pub use text::{TextContainment, TextSketch};
 pub use vpdq::{VpdqFrame, VpdqMatch};

@@ -11,13 +11,13 @@
 //! the store exactly as it was.
 //!
 //! ```
-//! use vigil_store::{NewContent, SqliteStore, Store};
+//! use vigil_store::{NewContent, SignalType, SqliteStore, Store};
 //!
 //! let store = SqliteStore::open_in_memory().unwrap();
 //! let bank = "EXAMPLE_BANK".parse().unwrap();
 //! store.create_bank(&bank, 1.0, "doc").unwrap();
 //! let mut content = NewContent::default();
-//! content.signals.insert("md5", "d41d8cd98f00b204e9800998ecf8427e").unwrap();
+//! content.signals.insert(SignalType::Md5, "d41d8cd98f00b204e9800998ecf8427e").unwrap();
 //! content.labels.set("tier", "promotional").unwrap();
 //! let ids = store.add_contents(&bank, &[content], "doc").unwrap();
 //! let stored = store.content(ids[0]).unwrap().unwrap();
@@ -51,6 +51,8 @@ pub use monitor::{
 pub use postgres::PostgresStore;
 pub use private_files::{create_private_dir, create_private_file, write_private_file};
 pub use sqlite::SqliteStore;
+/// The signal types [`Signals`] are keyed by (from `vigil-signal`).
+pub use vigil_signal::{SignalType, SignalValue};
 
 /// The current Unix time in seconds, for timestamps in records.
 pub(crate) fn unix_now() -> i64 {

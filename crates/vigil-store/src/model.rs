@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use vigil_signal::{Md5, PdqHash, Sha256};
+use vigil_signal::{PdqHash, SignalType, SignalValue};
 
 use crate::Error;
 
@@ -248,46 +248,59 @@ pub struct Provenance {
 }
 
 /// Signals of one content by signal type: at most one value per type, as in
-/// HMA. Values are validated and normalised (lowercase hex).
+/// HMA. Values are validated and kept in their canonical text form
+/// ([`SignalValue`]'s), which is also how they are stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(
     try_from = "BTreeMap<String, String>",
     into = "BTreeMap<String, String>"
 )]
-pub struct Signals(BTreeMap<String, String>);
+pub struct Signals(BTreeMap<SignalType, String>);
 
 impl Signals {
-    /// The signal types Vigil stores.
-    pub const TYPES: [&'static str; 7] = [
-        "pdq",
-        "md5",
-        "sha256",
-        "video_md5",
-        "vpdq",
-        "text",
-        "pdq_variants",
-    ];
+    /// Adds or replaces one signal given in text, after validating it.
+    pub fn insert(&mut self, signal_type: SignalType, value: &str) -> Result<(), Error> {
+        let value = SignalValue::parse(signal_type, value)?;
+        self.insert_value(&value)
+    }
 
-    /// Adds or replaces one signal after validating it.
-    pub fn insert(&mut self, signal_type: &str, value: &str) -> Result<(), Error> {
-        let normalised = normalise(signal_type, value)?;
-        self.0.insert(signal_type.to_owned(), normalised);
+    /// Adds or replaces one parsed signal. A content's video has at least
+    /// one frame hash: an empty `vpdq` list is refused.
+    pub fn insert_value(&mut self, value: &SignalValue) -> Result<(), Error> {
+        if matches!(value, SignalValue::Vpdq(frames) if frames.is_empty()) {
+            return Err(Error::Invalid(
+                "invalid vpdq signal: it has no frames".to_owned(),
+            ));
+        }
+        self.0.insert(value.signal_type(), value.to_string());
         Ok(())
     }
 
-    /// The value of one type.
-    pub fn get(&self, signal_type: &str) -> Option<&str> {
-        self.0.get(signal_type).map(String::as_str)
+    /// Adds one signal whose type is given by name (a database row, a
+    /// file's column).
+    pub(crate) fn insert_named(&mut self, signal_type: &str, value: &str) -> Result<(), Error> {
+        self.insert(signal_type.parse()?, value)
+    }
+
+    /// The value of one type, in text.
+    pub fn get(&self, signal_type: SignalType) -> Option<&str> {
+        self.0.get(&signal_type).map(String::as_str)
+    }
+
+    /// The value of one type, parsed (stored values always parse).
+    pub fn value(&self, signal_type: SignalType) -> Option<SignalValue> {
+        self.get(signal_type)
+            .and_then(|text| SignalValue::parse(signal_type, text).ok())
     }
 
     /// The PDQ hash, if any.
     pub fn pdq(&self) -> Option<PdqHash> {
-        self.get("pdq").and_then(|v| v.parse().ok())
+        self.get(SignalType::Pdq).and_then(|v| v.parse().ok())
     }
 
     /// `(type, value)` pairs in type order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    pub fn iter(&self) -> impl Iterator<Item = (SignalType, &str)> {
+        self.0.iter().map(|(k, v)| (*k, v.as_str()))
     }
 
     /// Whether there are none.
@@ -302,7 +315,7 @@ impl TryFrom<BTreeMap<String, String>> for Signals {
     fn try_from(map: BTreeMap<String, String>) -> Result<Self, Error> {
         let mut signals = Signals::default();
         for (signal_type, value) in &map {
-            signals.insert(signal_type, value)?;
+            signals.insert_named(signal_type, value)?;
         }
         Ok(signals)
     }
@@ -310,68 +323,12 @@ impl TryFrom<BTreeMap<String, String>> for Signals {
 
 impl From<Signals> for BTreeMap<String, String> {
     fn from(signals: Signals) -> Self {
-        signals.0
+        signals
+            .0
+            .into_iter()
+            .map(|(signal_type, value)| (signal_type.as_str().to_owned(), value))
+            .collect()
     }
-}
-
-fn normalise(signal_type: &str, value: &str) -> Result<String, Error> {
-    let value = value.trim();
-    let invalid =
-        |e: vigil_signal::Error| Error::Invalid(format!("invalid {signal_type} signal: {e}"));
-    match signal_type {
-        "pdq" => value
-            .parse::<PdqHash>()
-            .map(|h| h.to_string())
-            .map_err(invalid),
-        "md5" | "video_md5" => value.parse::<Md5>().map(|h| h.to_string()).map_err(invalid),
-        "sha256" => value
-            .parse::<Sha256>()
-            .map(|h| h.to_string())
-            .map_err(invalid),
-        // HMA's form: a JSON list of "pdq_hex,quality,timestamp" strings.
-        "vpdq" => {
-            let frames = vigil_signal::vpdq::parse_hma_signal(value).map_err(invalid)?;
-            if frames.is_empty() {
-                return Err(Error::Invalid(
-                    "invalid vpdq signal: it has no frames".to_owned(),
-                ));
-            }
-            Ok(vigil_signal::vpdq::to_hma_signal(&frames))
-        }
-        // Vigil's text sketch, kept at the sample size given: banks cut it
-        // to `BANK_SAMPLE` when they index it, lookups use all of it.
-        "text" => {
-            let sketch = value.parse::<vigil_signal::TextSketch>().map_err(invalid)?;
-            Ok(sketch.to_string())
-        }
-        // Vigil's banked image variants for the lookup defences:
-        // `name:pdq_hex:quality` items joined by commas.
-        "pdq_variants" => normalise_variants(value),
-        other => Err(Error::Invalid(format!(
-            "no such signal type {other:?}; expected one of {}",
-            Signals::TYPES.join(", ")
-        ))),
-    }
-}
-
-fn normalise_variants(value: &str) -> Result<String, Error> {
-    use vigil_signal::variants::VariantHash;
-    let variants = VariantHash::parse_list(value).ok_or_else(|| {
-        Error::Invalid(
-            "invalid pdq_variants signal: expected name:pdq_hex:quality items joined by \
-             commas, with names such as orig, rot90, trimmed, c80, tl90, br60"
-                .to_owned(),
-        )
-    })?;
-    // Vigil banks 11 per photo; a long list is not from Vigil.
-    const MAX_VARIANTS: usize = 64;
-    if variants.len() > MAX_VARIANTS {
-        return Err(Error::Invalid(format!(
-            "invalid pdq_variants signal: {} variants, at most {MAX_VARIANTS}",
-            variants.len()
-        )));
-    }
-    Ok(VariantHash::format_list(&variants))
 }
 
 /// HMA's enabled state: 0 disabled, 1 enabled, a later Unix time = disabled
@@ -501,6 +458,12 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+impl From<vigil_signal::Error> for Error {
+    fn from(error: vigil_signal::Error) -> Self {
+        Error::Invalid(error.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -543,13 +506,16 @@ mod tests {
     fn signals_are_validated_and_normalised() {
         let mut signals = Signals::default();
         signals
-            .insert("md5", "D41D8CD98F00B204E9800998ECF8427E")
+            .insert(SignalType::Md5, "D41D8CD98F00B204E9800998ECF8427E")
             .unwrap();
-        assert_eq!(signals.get("md5"), Some("d41d8cd98f00b204e9800998ecf8427e"));
-        assert!(signals.insert("pdq", "abc").is_err());
+        assert_eq!(
+            signals.get(SignalType::Md5),
+            Some("d41d8cd98f00b204e9800998ecf8427e")
+        );
+        assert!(signals.insert(SignalType::Pdq, "abc").is_err());
         assert!(
             signals
-                .insert("tlsh", "abc")
+                .insert_named("tlsh", "abc")
                 .unwrap_err()
                 .to_string()
                 .contains("no such signal type")
@@ -561,11 +527,14 @@ mod tests {
         let hash = "F8F8F0CEE0F4A84F06370A22038F63F0B36E2ED596621E1D33E6B39C4E9C9B22";
         let mut signals = Signals::default();
         signals
-            .insert("pdq_variants", &format!("c90:{hash}:87,tl60:{hash}:50"))
+            .insert(
+                SignalType::PdqVariants,
+                &format!("c90:{hash}:87,tl60:{hash}:50"),
+            )
             .unwrap();
         let lower = hash.to_ascii_lowercase();
         assert_eq!(
-            signals.get("pdq_variants"),
+            signals.get(SignalType::PdqVariants),
             Some(format!("c90:{lower}:87,tl60:{lower}:50").as_str())
         );
         for bad in [
@@ -577,7 +546,7 @@ mod tests {
             format!("c90:{hash}:50,"),
             format!("zz90:{hash}:50"),
         ] {
-            let err = signals.insert("pdq_variants", &bad).unwrap_err();
+            let err = signals.insert(SignalType::PdqVariants, &bad).unwrap_err();
             assert!(err.to_string().contains("pdq_variants"), "{bad:?}: {err}");
         }
     }

@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 
 use url::Url;
 use vigil_fetch::FetchError;
+use vigil_signal::SignalType;
 use vigil_store::{
     Delivery, DeliveryAttempt, FetchRecord, FetchState, Liveness, NewAlert, NewSighting, Sighting,
     SightingMatch, Signals, SourceKind,
@@ -240,8 +241,8 @@ fn record_fetched(
 fn best_per_content(matches: Vec<Match>) -> Vec<Match> {
     let rank = |m: &Match| {
         (
-            m.distance,
-            !matches!(m.signal_type.as_str(), "md5" | "sha256"),
+            m.distance(),
+            !matches!(m.signal_type, SignalType::Md5 | SignalType::Sha256),
         )
     };
     let mut best: BTreeMap<i64, Match> = BTreeMap::new();
@@ -262,8 +263,8 @@ fn sighting_match(found: &Match) -> SightingMatch {
     SightingMatch {
         content_id: found.content_id,
         bank: found.bank.to_string(),
-        signal_type: found.signal_type.clone(),
-        distance: found.distance,
+        signal_type: found.signal_type.to_string(),
+        distance: found.distance(),
     }
 }
 
@@ -350,9 +351,10 @@ fn raise_alert(
 /// Keeps fetched media under the media directory, named by SHA-256, when
 /// one is configured (hash-only by default).
 fn keep_media(shared: &Shared, bytes: &[u8], scanned: &Scanned) -> Result<(), MonitorError> {
-    let (Some(directory), Some(sha256)) =
-        (&shared.options.media_dir, scanned.signals.get("sha256"))
-    else {
+    let (Some(directory), Some(sha256)) = (
+        &shared.options.media_dir,
+        scanned.signals.get(SignalType::Sha256),
+    ) else {
         return Ok(());
     };
     let path = directory.join(sha256);
@@ -472,8 +474,8 @@ fn still_there(
         .and_then(|json| serde_json::from_str(json).ok());
     let same_bytes = stored
         .as_ref()
-        .and_then(|s| s.get("sha256"))
-        .is_some_and(|sha| scanned.signals.get("sha256") == Some(sha));
+        .and_then(|s| s.get(SignalType::Sha256))
+        .is_some_and(|sha| scanned.signals.get(SignalType::Sha256) == Some(sha));
     if same_bytes {
         return Ok(None);
     }

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use vigil_store::{Bank, BankName};
 
 use super::body::{LaxBool, LaxFloat, Sent, Typed};
-use super::{ApiResult, SIGNAL_TYPES, blocking, path_bank, unix_now};
+use super::{ApiResult, blocking, hma_signal_types, path_bank, unix_now};
 use crate::auth::Caller;
 use crate::{ApiError, AppState, media};
 
@@ -190,9 +190,8 @@ async fn delete_bank(
         example = json!([{"name": "pdq", "enabled_ratio": 1.0}]))))]
 async fn signal_types() -> Json<Value> {
     Json(Value::Array(
-        SIGNAL_TYPES
-            .iter()
-            .map(|t| json!({ "name": t, "enabled_ratio": 1.0 }))
+        hma_signal_types()
+            .map(|t| json!({ "name": t.as_str(), "enabled_ratio": 1.0 }))
             .collect(),
     ))
 }
@@ -219,7 +218,7 @@ async fn signal_type_index(
     let mut body = Map::new();
     for (signal_type, size) in super::index_sizes(&state, query.signal_type.as_deref())? {
         body.insert(
-            signal_type.to_owned(),
+            signal_type.to_string(),
             json!({
                 "db_size": size,
                 "index_size": size,

@@ -12,11 +12,11 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vigil_engine::Engine;
-use vigil_store::{Bank, Content, ContentUpdate, Metadata, NewContent, Signals};
+use vigil_store::{Bank, Content, ContentUpdate, Metadata, NewContent, SignalType, Signals};
 
 use super::banks::bank_json;
 use super::body::{HandParsed, MaybeString, NoteField, PyInt, parse, put_field};
-use super::{ApiResult, SIGNAL_TYPES, blocking, check_hma_form, is_true, path_bank, unix_now};
+use super::{ApiResult, blocking, check_hma_form, is_true, path_bank, unix_now};
 use crate::auth::Caller;
 use crate::{ApiError, AppState, media};
 
@@ -235,8 +235,10 @@ async fn add_content(
     let signals = vigil_engine::compact_signals(&hashed.signals);
     // HMA's hasher gives a photo below PDQ quality 50 an empty hash, which
     // its bank refuses: such a hash would match unrelated pictures.
-    let wants_pdq = types.as_deref().is_none_or(|t| t.contains(&"pdq"));
-    if is_photo && wants_pdq && signals.get("pdq").is_none() {
+    let wants_pdq = types
+        .as_deref()
+        .is_none_or(|t| t.contains(&SignalType::Pdq));
+    if is_photo && wants_pdq && signals.get(SignalType::Pdq).is_none() {
         return Err(ApiError::bad_request(
             "Invalid pdq signal: invalid PDQ hash",
         ));
@@ -332,17 +334,17 @@ async fn add_signal(
         ..NewContent::default()
     };
     for (key, value) in &body.signals {
-        if !SIGNAL_TYPES.contains(&key.as_str()) {
+        let Some(signal_type) = key.parse::<SignalType>().ok().filter(|t| t.on_hma_routes()) else {
             return Err(ApiError::bad_request(format!("No such signal type {key}")));
-        }
+        };
         let invalid = |e: String| ApiError::bad_request(format!("Invalid {key} signal: {e}"));
         let value = value
             .as_deref()
             .ok_or_else(|| invalid("expected string".to_owned()))?;
-        check_hma_form(key, value).map_err(|e| invalid(e.to_owned()))?;
+        check_hma_form(signal_type, value).map_err(|e| invalid(e.to_owned()))?;
         content
             .signals
-            .insert(key, value)
+            .insert(signal_type, value)
             .map_err(|e| invalid(e.to_string()))?;
     }
     let signals = content.signals.clone();
@@ -443,8 +445,8 @@ fn signals_json(signals: &Signals) -> Value {
     Value::Object(
         signals
             .iter()
-            .filter(|(t, _)| SIGNAL_TYPES.contains(t))
-            .map(|(t, v)| (t.to_owned(), Value::String(v.to_owned())))
+            .filter(|(t, _)| t.on_hma_routes())
+            .map(|(t, v)| (t.to_string(), Value::String(v.to_owned())))
             .collect::<Map<_, _>>(),
     )
 }

@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vigil_engine::{Engine, LookupOptions};
 use vigil_media::{Defences, HashOptions};
-use vigil_signal::PdqHash;
+use vigil_signal::SignalValue;
 use vigil_store::{Role, Signals};
 
 use super::body::{JsonBytes, MaybeString, lax_bool, parse, put_field};
@@ -67,9 +67,11 @@ async fn raw_lookup(
         banks: bank_list(query.banks.as_deref()),
         ..LookupOptions::default()
     };
-    let matches = find(&state, signal_type, signal, &options)?;
+    let matches = find(&state, check_signal_type(signal_type)?, signal, &options)?;
     for found in &matches {
-        state.metrics.count_match(found.bank.as_str(), signal_type);
+        state
+            .metrics
+            .count_match(found.bank.as_str(), found.signal_type.as_str());
     }
     let include_distance = match query.include_distance.as_deref() {
         None => false,
@@ -80,7 +82,7 @@ async fn raw_lookup(
         })?,
     };
     let body = if include_distance {
-        json!({ "matches": matches.iter().map(|m| match_json(signal_type, m)).collect::<Vec<_>>() })
+        json!({ "matches": matches.iter().map(match_json).collect::<Vec<_>>() })
     } else {
         json!({ "matches": matches.iter().map(|m| m.content_id).collect::<Vec<_>>() })
     };
@@ -134,12 +136,9 @@ fn lookup_signals(
     options: &LookupOptions,
 ) -> ApiResult<Map<String, Value>> {
     let mut body = Map::new();
-    for (signal_type, value) in signals.iter() {
+    for (signal_type, value) in signals.iter().filter(|(t, _)| t.on_hma_routes()) {
         let matches = find(state, signal_type, value, options)?;
-        body.insert(
-            signal_type.to_owned(),
-            by_bank(state, signal_type, &matches),
-        );
+        body.insert(signal_type.to_string(), by_bank(state, &matches));
     }
     Ok(body)
 }
@@ -176,8 +175,8 @@ async fn lookup(
     );
     match (&query.signal, &query.signal_type, &query.url) {
         (Some(signal), Some(signal_type), _) => {
-            let matches = find(&state, signal_type, signal, &options)?;
-            Ok(Json(by_bank(&state, signal_type, &matches)))
+            let matches = find(&state, check_signal_type(signal_type)?, signal, &options)?;
+            Ok(Json(by_bank(&state, &matches)))
         }
         (None, _, Some(url)) => {
             check_hashing(&state, &caller)?;
@@ -296,7 +295,7 @@ fn add_defended(
             continue;
         }
         state.metrics.count_match(&bank, "pdq");
-        let mut entry = match_json("pdq", &found.found);
+        let mut entry = match_json(&found.found);
         entry["variant"] = json!(found.query_variant);
         entry["banked_variant"] = json!(found.banked_variant);
         list.push(entry);
@@ -467,20 +466,20 @@ async fn compare(JsonBytes(bytes): JsonBytes) -> ApiResult<Json<Value>> {
             }
             Hashes::Pair(a, b) => (a, b),
         };
-        check_signal_type(&signal_type)?;
+        let parsed_type = check_signal_type(&signal_type)?;
         let invalid = |e: String| ApiError::bad_request(format!("Invalid {signal_type} hash: {e}"));
+        let mut values = Vec::with_capacity(2);
         for hash in [&a, &b] {
-            check_hma_form(&signal_type, hash).map_err(|e| invalid(e.to_owned()))?;
+            check_hma_form(parsed_type, hash).map_err(|e| invalid(e.to_owned()))?;
+            let value =
+                SignalValue::parse(parsed_type, hash).map_err(|e| invalid(e.to_string()))?;
+            values.push(value);
         }
-        let distance =
-            Engine::compare(&signal_type, &a, &b).map_err(|e| invalid(inner_message(e)))?;
-        let matched = match signal_type.as_str() {
-            "pdq" => distance.is_some_and(|d| d <= PdqHash::DEFAULT_MATCH_DISTANCE),
-            "text" => distance.is_some_and(|d| {
-                f64::from(d) <= (1.0 - vigil_signal::text::DEFAULT_CONTAINMENT) * 100.0
-            }),
-            _ => distance == Some(0),
-        };
+        let closeness =
+            Engine::compare(&values[0], &values[1]).map_err(|e| invalid(inner_message(e)))?;
+        let rule = parsed_type.default_rule();
+        let matched = closeness.is_some_and(|c| rule.accepts(&c));
+        let distance = closeness.map(|c| c.distance());
         result.insert(signal_type, json!([matched, { "distance": distance }]));
     }
     Ok(Json(Value::Object(result)))
@@ -510,7 +509,7 @@ async fn index_status(
     let mut body = Map::new();
     for (signal_type, size) in super::index_sizes(&state, query.signal_type.as_deref())? {
         body.insert(
-            signal_type.to_owned(),
+            signal_type.to_string(),
             json!({ "present": true, "built_to": now, "size": size }),
         );
     }

@@ -19,12 +19,15 @@ use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vigil_engine::{Engine, LookupOptions, Match};
+use vigil_signal::{Closeness, SignalType, SignalValue};
 use vigil_store::BankName;
 
 use crate::{ApiError, AppState};
 
-/// Signal types served, as HMA names them.
-pub(crate) const SIGNAL_TYPES: [&str; 6] = ["pdq", "md5", "sha256", "video_md5", "vpdq", "text"];
+/// The signal types HMA's routes serve: all but Vigil's own.
+pub(crate) fn hma_signal_types() -> impl Iterator<Item = SignalType> {
+    SignalType::ALL.into_iter().filter(|t| t.on_hma_routes())
+}
 
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
@@ -79,14 +82,13 @@ pub(crate) fn bank_list(banks: Option<&str>) -> Option<Vec<BankName>> {
     )
 }
 
-pub(crate) fn check_signal_type(signal_type: &str) -> ApiResult<()> {
-    if SIGNAL_TYPES.contains(&signal_type) {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(format!(
-            "No such SignalType '{signal_type}'"
-        )))
-    }
+/// The signal type an HMA route was given by name, in HMA's words when
+/// there is none.
+pub(crate) fn check_signal_type(name: &str) -> ApiResult<SignalType> {
+    name.parse::<SignalType>()
+        .ok()
+        .filter(|t| t.on_hma_routes())
+        .ok_or_else(|| ApiError::bad_request(format!("No such SignalType '{name}'")))
 }
 
 /// HMA's own form of a signal where it is stricter than Vigil's store: a
@@ -94,9 +96,9 @@ pub(crate) fn check_signal_type(signal_type: &str) -> ApiResult<()> {
 /// not normalise it), on every HMA route alike. Other types are
 /// normalised by the store as HMA normalises them (`video_md5` trimmed and
 /// lowercased).
-pub(crate) fn check_hma_form(signal_type: &str, value: &str) -> Result<(), &'static str> {
+pub(crate) fn check_hma_form(signal_type: SignalType, value: &str) -> Result<(), &'static str> {
     let lower_hex = |c: u8| c.is_ascii_digit() || (b'a'..=b'f').contains(&c);
-    if signal_type == "pdq" && !(value.len() == 64 && value.bytes().all(lower_hex)) {
+    if signal_type == SignalType::Pdq && !(value.len() == 64 && value.bytes().all(lower_hex)) {
         return Err("invalid PDQ hash");
     }
     Ok(())
@@ -107,65 +109,60 @@ pub(crate) fn check_hma_form(signal_type: &str, value: &str) -> Result<(), &'sta
 pub(crate) fn index_sizes(
     state: &AppState,
     wanted: Option<&str>,
-) -> ApiResult<Vec<(&'static str, usize)>> {
-    if let Some(signal_type) = wanted {
-        check_signal_type(signal_type)?;
-    }
+) -> ApiResult<Vec<(SignalType, usize)>> {
+    let wanted = wanted.map(check_signal_type).transpose()?;
     Ok(state
         .engine
         .index_sizes()
         .into_iter()
         // Only HMA's signal types: banked variants are Vigil's own.
-        .filter(|(signal_type, _)| SIGNAL_TYPES.contains(signal_type))
+        .filter(|(signal_type, _)| signal_type.on_hma_routes())
         .filter(|(signal_type, _)| wanted.is_none_or(|w| w == *signal_type))
         .collect())
 }
 
 /// HMA's distance: always a string; the Hamming distance for PDQ, `-` for
 /// exact types, `"<query>%,<compared>%"` for vPDQ.
-fn distance_text(signal_type: &str, found: &Match) -> String {
-    match (signal_type, &found.vpdq) {
-        ("pdq", _) => found.distance.to_string(),
-        (_, Some(video)) => video.distance_text(),
-        _ => "-".to_owned(),
+fn distance_text(found: &Match) -> String {
+    match found.closeness {
+        Closeness::Bits(bits) => bits.to_string(),
+        Closeness::Frames(video) => video.distance_text(),
+        Closeness::Exact | Closeness::Text { .. } => "-".to_owned(),
     }
 }
 
-/// Checks the signal type and looks `signal` up with `options`.
+/// Parses `signal` as `signal_type` and looks it up with `options`.
 pub(crate) fn find(
     state: &AppState,
-    signal_type: &str,
+    signal_type: SignalType,
     signal: &str,
     options: &LookupOptions,
 ) -> ApiResult<Vec<Match>> {
-    check_signal_type(signal_type)?;
-    check_hma_form(signal_type, signal)
-        .map_err(|e| ApiError::bad_request(format!("invalid signal: {e}")))?;
+    let invalid = |e: String| ApiError::bad_request(format!("invalid signal: {e}"));
+    check_hma_form(signal_type, signal).map_err(|e| invalid(e.to_owned()))?;
+    let query = SignalValue::parse(signal_type, signal).map_err(|e| invalid(e.to_string()))?;
     state
         .engine
-        .lookup(signal_type, signal, options)
-        .map_err(|e| ApiError::bad_request(format!("invalid signal: {}", inner_message(e))))
+        .lookup(&query, options)
+        .map_err(|e| invalid(inner_message(e)))
 }
 
 /// One match as HMA writes it.
-pub(crate) fn match_json(signal_type: &str, found: &Match) -> Value {
+pub(crate) fn match_json(found: &Match) -> Value {
     json!({
         "bank_content_id": found.content_id,
-        "distance": distance_text(signal_type, found),
+        "distance": distance_text(found),
     })
 }
 
 /// Matches grouped by bank, as `/m/lookup` answers: `{"BANK": [match, …]}`.
 /// Each is counted in the metrics.
-pub(crate) fn by_bank(state: &AppState, signal_type: &str, matches: &[Match]) -> Value {
+pub(crate) fn by_bank(state: &AppState, matches: &[Match]) -> Value {
     let mut grouped: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for found in matches {
         let bank = found.bank.to_string();
-        state.metrics.count_match(&bank, signal_type);
-        grouped
-            .entry(bank)
-            .or_default()
-            .push(match_json(signal_type, found));
+        state.metrics.count_match(&bank, found.signal_type.as_str());
+        grouped.entry(bank).or_default().push(match_json(found));
     }
     json!(grouped)
 }

@@ -196,7 +196,7 @@ fn load_contents(
         signals
             .entry(id)
             .or_default()
-            .insert(signal_type, value)
+            .insert_named(signal_type, value)
             .map_err(|e| Error::Corrupt(format!("content {id} signal: {e}")))?;
     }
     rows.iter()
@@ -395,7 +395,7 @@ impl Store for PostgresStore {
                     fetch_ids.push(content.provenance.as_ref().map(|p| p.fetch_id.clone()));
                     for (signal_type, value) in content.signals.iter() {
                         signal_ids.push(id);
-                        signal_types.push(signal_type.to_owned());
+                        signal_types.push(signal_type.as_str());
                         signal_values.push(value.to_owned());
                     }
                 }
@@ -563,7 +563,7 @@ impl Store for PostgresStore {
             if let Ok(at) = contents.binary_search_by_key(&id, |c| c.id) {
                 contents[at]
                     .signals
-                    .insert(row.get(1), row.get(2))
+                    .insert_named(row.get(1), row.get(2))
                     .map_err(|e| Error::Corrupt(format!("content {id} signal: {e}")))?;
             }
         }

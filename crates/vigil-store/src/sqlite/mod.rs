@@ -216,7 +216,7 @@ fn load_contents(
         })? {
             let (signal_type, value) = pair?;
             content_signals
-                .insert(&signal_type, &value)
+                .insert_named(&signal_type, &value)
                 .map_err(|e| corrupt("signal", e.to_string()))?;
         }
         contents.push(Content {
@@ -407,7 +407,7 @@ impl Store for SqliteStore {
                 ])?;
                 let id = transaction.last_insert_rowid();
                 for (signal_type, value) in content.signals.iter() {
-                    insert_signal.execute(params![id, signal_type, value])?;
+                    insert_signal.execute(params![id, signal_type.as_str(), value])?;
                 }
                 insert_change.execute([id])?;
                 first.get_or_insert(id);
@@ -571,7 +571,7 @@ impl Store for SqliteStore {
             if let Ok(at) = contents.binary_search_by_key(&id, |c| c.id) {
                 contents[at]
                     .signals
-                    .insert(&signal_type, &value)
+                    .insert_named(&signal_type, &value)
                     .map_err(|e| Error::Corrupt(format!("content {id} signal: {e}")))?;
             }
         }

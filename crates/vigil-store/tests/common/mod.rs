@@ -1,7 +1,7 @@
 //! The store contract: one suite every `Store` implementation must pass.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // Shared by several test crates.
 
-use vigil_store::{BankName, ChangeKind, ContentUpdate, Error, NewContent, Store};
+use vigil_store::{BankName, ChangeKind, ContentUpdate, Error, NewContent, SignalType, Store};
 
 pub fn bank(name: &str) -> BankName {
     name.parse().unwrap()
@@ -12,13 +12,16 @@ pub fn content(md5_seed: u8, tier: &str) -> NewContent {
     content
         .signals
         .insert(
-            "md5",
+            SignalType::Md5,
             &format!("{:032x}", u128::from(md5_seed) * 0x1234_5678_9abc_def1),
         )
         .unwrap();
     content
         .signals
-        .insert("pdq", &format!("{:064x}", u128::from(md5_seed) << 64 | 7))
+        .insert(
+            SignalType::Pdq,
+            &format!("{:064x}", u128::from(md5_seed) << 64 | 7),
+        )
         .unwrap();
     content.labels.set("tier", tier).unwrap();
     content.labels.set("entity", "Example Group").unwrap();

@@ -7,7 +7,7 @@ use anyhow::Context;
 use serde_json::json;
 use vigil_engine::transfer::{self, Format};
 use vigil_engine::{Engine, LookupOptions};
-use vigil_signal::PdqHash;
+use vigil_signal::{PdqHash, SignalValue};
 use vigil_store::BankName;
 
 use super::bench_support::{SplitMix, process_memory_bytes};
@@ -76,7 +76,7 @@ pub(crate) fn run(
     let engine = Engine::open(settings.open()?)?;
     let start_seconds = started.elapsed().as_secs_f64();
     let found = first_pdq
-        .map(|pdq| engine.lookup("pdq", &pdq.to_string(), &LookupOptions::default()))
+        .map(|pdq| engine.lookup(&SignalValue::Pdq(pdq), &LookupOptions::default()))
         .transpose()?
         .is_some_and(|matches| matches.iter().any(|m| Some(m.content_id) == first_id));
     let indexed = engine.indexed();

@@ -10,8 +10,8 @@ use anyhow::Context;
 use serde_json::json;
 use vigil_engine::{Engine, LookupOptions};
 use vigil_media::{VideoOptions, hash_video_file};
-use vigil_signal::PdqHash;
 use vigil_signal::vpdq::{self, VpdqFrame};
+use vigil_signal::{PdqHash, SignalType, SignalValue};
 use vigil_store::{BankName, NewContent, SqliteStore};
 
 use super::bench_support::SplitMix;
@@ -162,9 +162,7 @@ fn bench_matching(settings: &BenchVideoSettings) -> anyhow::Result<serde_json::V
             planted.push(frames.clone());
         }
         let mut content = NewContent::default();
-        content
-            .signals
-            .insert("vpdq", &vpdq::to_hma_signal(&frames))?;
+        content.signals.insert_value(&SignalValue::Vpdq(frames))?;
         batch.push(content);
         if batch.len() == 500 || i + 1 == settings.bank_videos {
             engine.add_contents(&bank, &batch, "bench")?;
@@ -203,7 +201,8 @@ fn bench_matching(settings: &BenchVideoSettings) -> anyhow::Result<serde_json::V
     let mut false_matches = 0;
     for (signal, is_planted) in &queries {
         let started = Instant::now();
-        let matches = engine.lookup("vpdq", signal, &LookupOptions::default())?;
+        let query = SignalValue::parse(SignalType::Vpdq, signal)?;
+        let matches = engine.lookup(&query, &LookupOptions::default())?;
         latencies.push(started.elapsed().as_secs_f64() * 1000.0);
         match (is_planted, matches.is_empty()) {
             (true, false) => found_planted += 1,
