@@ -28,7 +28,6 @@ mod defences;
 mod error;
 pub mod exchange;
 mod indexes;
-pub mod monitor;
 mod text;
 pub mod transfer;
 mod video;

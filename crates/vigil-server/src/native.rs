@@ -12,7 +12,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vigil_engine::LookupOptions;
-use vigil_engine::monitor::report::{matched_sightings, sighting_record, takedown_report};
+use vigil_monitor::report::{matched_sightings, sighting_record, takedown_report};
 use vigil_store::{Content, ContentUpdate, Labels, NewContent, Role};
 
 use crate::auth::Caller;

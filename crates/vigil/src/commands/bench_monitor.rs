@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde_json::json;
 use vigil_engine::Engine;
-use vigil_engine::monitor::report::percentile;
-use vigil_engine::monitor::{Monitor, MonitorOptions, scan_bytes};
 use vigil_fetch::UrlPolicy;
+use vigil_monitor::report::percentile;
+use vigil_monitor::{Monitor, MonitorOptions, scan_bytes};
 use vigil_sim::{Ecosystem, Hosted, PostSpec, Scenario, SourceSpec};
 use vigil_store::{NewContent, NewSource, SourceKind, SqliteStore, Store};
 
@@ -197,7 +197,7 @@ fn measure(
     planted: &[Planted],
     alerts: &[vigil_sim::ReceivedAlert],
     fetched_samples: &[(Duration, u64)],
-    status: vigil_engine::monitor::MonitorStatus,
+    status: vigil_monitor::MonitorStatus,
     elapsed: Duration,
 ) -> serde_json::Value {
     let times = alert_times(alerts);

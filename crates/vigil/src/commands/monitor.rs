@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
-use vigil_engine::monitor::alert::rfc3339;
-use vigil_engine::monitor::hosts::HostRules;
-use vigil_engine::monitor::report::sighting_record;
-use vigil_engine::monitor::{Monitor, MonitorOptions, MonitorStatus};
 use vigil_fetch::UrlPolicy;
+use vigil_monitor::alert::rfc3339;
+use vigil_monitor::hosts::HostRules;
+use vigil_monitor::report::sighting_record;
+use vigil_monitor::{Monitor, MonitorOptions, MonitorStatus};
 use vigil_store::{NewSource, SourceKind};
 
 use super::store_access::{ACTOR, StoreSettings};

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use vigil_engine::monitor::report::{HostTakedowns, matched_sightings, takedown_report};
+use vigil_monitor::report::{HostTakedowns, matched_sightings, takedown_report};
 
 use super::store_access::StoreSettings;
 use crate::ExitStatus;

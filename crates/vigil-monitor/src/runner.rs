@@ -17,12 +17,12 @@ use url::Url;
 use vigil_fetch::{FetchError, Fetcher};
 use vigil_store::{NewSighting, Source, SourceKind};
 
-use super::liveness::Silences;
-use super::politeness::{HostGate, RobotsCache};
-use super::posts::{Post, check_feed, parse_feed, parse_page_bytes, read_telegram_export};
-use super::status::{Counters, MonitorStatus};
-use super::{MonitorError, MonitorOptions, now_ms};
-use crate::Engine;
+use crate::liveness::Silences;
+use crate::politeness::{HostGate, RobotsCache};
+use crate::posts::{Post, check_feed, parse_feed, parse_page_bytes, read_telegram_export};
+use crate::status::{Counters, MonitorStatus};
+use crate::{MonitorError, MonitorOptions, now_ms};
+use vigil_engine::Engine;
 
 /// How often the loop looks for due work when nothing wakes it.
 const TICK: Duration = Duration::from_millis(100);
@@ -36,7 +36,7 @@ const GRACE: Duration = Duration::from_millis(500);
 
 /// A unit of work, so the same one is never started twice at once.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(super) enum Job {
+pub(crate) enum Job {
     Read(i64),
     Fetch(i64),
     Check(i64),
@@ -48,30 +48,30 @@ pub(super) enum Job {
 type ExportStamp = (u64, Option<std::time::SystemTime>);
 
 /// What every task shares.
-pub(super) struct Shared {
+pub(crate) struct Shared {
     /// Channel exports as last read, by source id (see `read_export`).
-    pub(super) exports_read: Mutex<HashMap<i64, ExportStamp>>,
-    pub(super) engine: Arc<Engine>,
-    pub(super) options: MonitorOptions,
-    pub(super) fetcher: Fetcher,
-    pub(super) webhooks: reqwest::Client,
-    pub(super) gate: HostGate,
-    pub(super) robots: RobotsCache,
-    pub(super) fetch_slots: Semaphore,
-    pub(super) counters: Counters,
-    pub(super) jobs: Mutex<HashSet<Job>>,
+    pub(crate) exports_read: Mutex<HashMap<i64, ExportStamp>>,
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) options: MonitorOptions,
+    pub(crate) fetcher: Fetcher,
+    pub(crate) webhooks: reqwest::Client,
+    pub(crate) gate: HostGate,
+    pub(crate) robots: RobotsCache,
+    pub(crate) fetch_slots: Semaphore,
+    pub(crate) counters: Counters,
+    pub(crate) jobs: Mutex<HashSet<Job>>,
     /// Jobs that ended since the loop last looked. They stay claimed until
     /// the loop releases them, before its next look at the store: a list
     /// read while a job was ending cannot start it a second time.
-    pub(super) ended: Mutex<Vec<Job>>,
-    pub(super) fetches_per_host: Mutex<HashMap<String, usize>>,
-    pub(super) sources: Mutex<HashMap<i64, Source>>,
-    pub(super) wake: Notify,
+    pub(crate) ended: Mutex<Vec<Job>>,
+    pub(crate) fetches_per_host: Mutex<HashMap<String, usize>>,
+    pub(crate) sources: Mutex<HashMap<i64, Source>>,
+    pub(crate) wake: Notify,
     /// When any host last answered (Unix ms): if none has for a while, the
     /// network is down on our side, and an unreachable host proves nothing.
-    pub(super) last_answer_ms: AtomicI64,
+    pub(crate) last_answer_ms: AtomicI64,
     /// Checks that timed out in a row, per sighting.
-    pub(super) silences: Silences,
+    pub(crate) silences: Silences,
 }
 
 impl Shared {
@@ -94,7 +94,7 @@ impl Shared {
     }
 
     /// Notes that a host answered (any HTTP status counts).
-    pub(super) fn heard_from_network(&self, result: &Result<vigil_fetch::Fetched, FetchError>) {
+    pub(crate) fn heard_from_network(&self, result: &Result<vigil_fetch::Fetched, FetchError>) {
         if matches!(result, Ok(_) | Err(FetchError::Status { .. })) {
             self.last_answer_ms.fetch_max(now_ms(), Ordering::Relaxed);
         }
@@ -102,12 +102,12 @@ impl Shared {
 
     /// Whether some host answered within `window`: the monitor's own
     /// network is up.
-    pub(super) fn network_is_up(&self, window: Duration) -> bool {
+    pub(crate) fn network_is_up(&self, window: Duration) -> bool {
         let window = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
         now_ms() - self.last_answer_ms.load(Ordering::Relaxed) <= window
     }
 
-    pub(super) fn source(&self, id: i64) -> Option<Source> {
+    pub(crate) fn source(&self, id: i64) -> Option<Source> {
         self.sources
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -219,13 +219,13 @@ impl Monitor {
             self.start_fetches(&mut tasks, due.pending);
             for sighting in due.checks {
                 spawn(&mut tasks, shared, Job::Check(sighting.id), move |shared| {
-                    super::work::check(shared, sighting)
+                    crate::work::check(shared, sighting)
                 });
             }
             for delivery in due.deliveries {
                 let job = Job::Deliver(delivery.alert_id.clone(), delivery.webhook.id);
                 spawn(&mut tasks, shared, job, move |shared| {
-                    super::work::deliver(shared, delivery)
+                    crate::work::deliver(shared, delivery)
                 });
             }
             let rematching = shared
@@ -236,7 +236,7 @@ impl Monitor {
             // A change made while a re-match runs is picked up by the next.
             if banks_seen_at != Some(due.banks_at) && !rematching {
                 banks_seen_at = Some(due.banks_at);
-                spawn(&mut tasks, shared, Job::Rematch, super::work::rematch);
+                spawn(&mut tasks, shared, Job::Rematch, crate::work::rematch);
             }
             while let Some(done) = tasks.try_join_next() {
                 if let Err(e) = done
@@ -307,7 +307,7 @@ impl Monitor {
                 shared,
                 Job::Fetch(sighting.id),
                 move |shared| async move {
-                    let result = super::work::fetch(Arc::clone(&shared), sighting).await;
+                    let result = crate::work::fetch(Arc::clone(&shared), sighting).await;
                     let mut per_host = shared
                         .fetches_per_host
                         .lock()
@@ -350,7 +350,7 @@ fn due_work(shared: &Shared, now: i64, reload_sources: bool) -> Result<Due, Moni
 /// Runs `work` on the blocking pool: the store's calls block (the
 /// PostgreSQL client even runs a runtime of its own), so they never run on
 /// the async threads.
-pub(super) async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     shared: &Arc<Shared>,
     work: impl FnOnce(&Shared) -> Result<T, MonitorError> + Send + 'static,
 ) -> Result<T, MonitorError> {
@@ -578,7 +578,7 @@ fn attachments(source: &Source, post: &Post) -> Vec<Url> {
 }
 
 /// The host of a URL, lowercase (`file` URLs: `local`).
-pub(super) fn host_of(url: &Url) -> String {
+pub(crate) fn host_of(url: &Url) -> String {
     url.host_str()
         .filter(|h| !h.is_empty())
         .unwrap_or("local")
@@ -588,6 +588,6 @@ pub(super) fn host_of(url: &Url) -> String {
 
 /// Whether `error` means the URL is not to be fetched at all, rather than
 /// that fetching it failed.
-pub(super) fn is_refusal(error: &FetchError) -> bool {
+pub(crate) fn is_refusal(error: &FetchError) -> bool {
     matches!(error, FetchError::Unsafe { .. })
 }

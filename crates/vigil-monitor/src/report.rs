@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use vigil_store::{Liveness, Sighting, SightingMatch, Store};
 
-use super::alert::rfc3339;
+use crate::alert::rfc3339;
 
 /// One host's line of the report (or the total line).
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,4 +1,4 @@
-//! The monitor: follows beacons (feeds, pages, channel exports) to where
+//! Vigil's monitor: follows beacons (feeds, pages, channel exports) to where
 //! content is stored, hashes what their links point to, matches it against
 //! the banks, alerts webhooks, and re-checks every match until it is gone.
 //!
@@ -18,6 +18,14 @@
 //! [`Monitor`] does the I/O: it reads sources, fetches through
 //! [`vigil_fetch::Fetcher`], and keeps all its state in the store, so a
 //! stopped monitor resumes where it left off.
+//!
+//! This crate sits above `vigil-engine` (banks, indexes, lookups) and
+//! `vigil-fetch` (every request under the URL rules, webhook delivery); it
+//! knows nothing of HTTP routes or command lines. The records it keeps
+//! (sources, sightings, alerts, deliveries) are rows of the `vigil-store`
+//! schema.
+
+#![deny(missing_docs)]
 
 pub mod alert;
 pub mod hosts;
@@ -39,10 +47,10 @@ pub use runner::Monitor;
 pub use scan::{Scanned, scan_bytes};
 pub use status::MonitorStatus;
 
-use crate::LookupOptions;
 use alert::RetryPolicy;
 use hosts::HostRules;
 use liveness::Ladder;
+use vigil_engine::LookupOptions;
 
 /// Why the monitor could not do something.
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +64,7 @@ pub enum MonitorError {
     Fetch(#[from] vigil_fetch::FetchError),
     /// The engine or store failed.
     #[error(transparent)]
-    Engine(#[from] crate::Error),
+    Engine(#[from] vigil_engine::Error),
     /// A background task failed.
     #[error("a monitor task failed: {0}")]
     Task(String),

@@ -13,12 +13,12 @@ use vigil_store::{
     SightingMatch, Signals, SourceKind,
 };
 
-use super::alert::{AlertKind, alert_body, alert_id};
-use super::liveness::{GoneReason, gone_by_status, unresponsive};
-use super::runner::{Shared, blocking, host_of, is_refusal};
-use super::scan::{Scanned, scan_bytes};
-use super::{MonitorError, now_ms};
-use crate::Match;
+use crate::alert::{AlertKind, alert_body, alert_id};
+use crate::liveness::{GoneReason, gone_by_status, unresponsive};
+use crate::runner::{Shared, blocking, host_of, is_refusal};
+use crate::scan::{Scanned, scan_bytes};
+use crate::{MonitorError, now_ms};
+use vigil_engine::Match;
 
 /// How recently some host must have answered for an unreachable host to
 /// count as gone.
@@ -98,7 +98,7 @@ async fn read_attachment(url: &Url, source: Option<&vigil_store::Source>) -> Obt
 
 /// Fetches a pending sighting, hashes and matches it, raises its alert and
 /// records it; a landing page's embedded media become sightings too.
-pub(super) async fn fetch(shared: Arc<Shared>, sighting: Sighting) -> Result<(), MonitorError> {
+pub(crate) async fn fetch(shared: Arc<Shared>, sighting: Sighting) -> Result<(), MonitorError> {
     let id = sighting.id;
     let unfetched = |state, reason| {
         let record = refused_record(state, reason);
@@ -193,7 +193,7 @@ fn record_fetched(
             .engine
             .lookup_all(&scanned.signals, &shared.options.lookup)?,
     );
-    let signals_json = serde_json::to_string(&crate::compact_signals(&scanned.signals))
+    let signals_json = serde_json::to_string(&vigil_engine::compact_signals(&scanned.signals))
         .map_err(|e| MonitorError::Task(e.to_string()))?;
     let url_before = sighting.seen.url.clone();
     sighting.final_url = Some(final_url.to_string());
@@ -357,15 +357,15 @@ fn keep_media(shared: &Shared, bytes: &[u8], scanned: &Scanned) -> Result<(), Mo
     };
     let path = directory.join(sha256);
     if !path.exists() {
-        vigil_store::create_private_dir(directory).map_err(crate::Error::from)?;
-        vigil_store::write_private_file(&path, bytes).map_err(crate::Error::from)?;
+        vigil_store::create_private_dir(directory).map_err(vigil_engine::Error::from)?;
+        vigil_store::write_private_file(&path, bytes).map_err(vigil_engine::Error::from)?;
     }
     Ok(())
 }
 
 /// Re-checks a live sighting: still there and still the known content, or
 /// gone (and why).
-pub(super) async fn check(shared: Arc<Shared>, sighting: Sighting) -> Result<(), MonitorError> {
+pub(crate) async fn check(shared: Arc<Shared>, sighting: Sighting) -> Result<(), MonitorError> {
     let url_text = sighting.final_url.as_deref().unwrap_or(&sighting.seen.url);
     let Ok(url) = Url::parse(url_text) else {
         return Ok(());
@@ -484,7 +484,7 @@ fn still_there(
         .iter()
         .map(|m| m.content_id)
         .collect();
-    let options = crate::LookupOptions {
+    let options = vigil_engine::LookupOptions {
         include_disabled: true,
         ..shared.options.lookup.clone()
     };
@@ -495,7 +495,7 @@ fn still_there(
 
 /// Delivers one alert to one webhook, recording the attempt and, if it
 /// failed, when to try again.
-pub(super) async fn deliver(shared: Arc<Shared>, delivery: Delivery) -> Result<(), MonitorError> {
+pub(crate) async fn deliver(shared: Arc<Shared>, delivery: Delivery) -> Result<(), MonitorError> {
     let response = shared
         .webhooks
         .post(&delivery.webhook.url)
@@ -554,7 +554,7 @@ pub(super) async fn deliver(shared: Arc<Shared>, delivery: Delivery) -> Result<(
 
 /// Matches every kept, unmatched sighting against the banks as they are
 /// now: content banked after it was seen is found, alerted and tracked.
-pub(super) async fn rematch(shared: Arc<Shared>) -> Result<(), MonitorError> {
+pub(crate) async fn rematch(shared: Arc<Shared>) -> Result<(), MonitorError> {
     blocking(&shared, rematch_all).await
 }
 
