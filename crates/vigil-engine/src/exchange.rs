@@ -26,9 +26,9 @@ use std::path::{Component, Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use serde_json::{Value, json};
-use vigil_store::{BankName, Exchange, ExchangeStatus, NewContent, Provenance, Signals};
+use vigil_store::{BankName, Exchange, ExchangeStatus, NewContent, Provenance, Signals, unix_now};
 
-use crate::{Engine, Error, now as unix_now};
+use crate::{Engine, Error};
 
 /// Exchange types this build can fetch, as `GET /c/exchanges/apis` lists
 /// them.

@@ -33,7 +33,6 @@ pub mod transfer;
 mod video;
 
 use std::sync::{Arc, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use vigil_index::{Code256, SignalIndex};
@@ -165,12 +164,6 @@ impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine").finish_non_exhaustive()
     }
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 impl Engine {
@@ -374,7 +367,7 @@ impl Engine {
                 .as_deref()
                 .map_or_else(coinflip::unseeded, coinflip::seeded)
         };
-        let time = now();
+        let time = vigil_store::unix_now();
         let entries = self
             .indexes
             .entries
