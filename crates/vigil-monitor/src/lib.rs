@@ -28,53 +28,38 @@
 #![deny(missing_docs)]
 
 pub mod alert;
+mod check;
+mod deliver;
+mod error;
+mod fetch;
 pub mod hosts;
 pub mod liveness;
+mod obtain;
 pub mod outlinks;
 pub mod politeness;
 pub mod posts;
+mod read;
 pub mod report;
 mod runner;
 mod scan;
+mod sightings;
+mod state;
 mod status;
-mod telegram;
-mod work;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use error::MonitorError;
+pub use report::{HostTakedowns, takedowns};
 pub use runner::Monitor;
 pub use scan::{Scanned, scan_bytes};
+pub use sightings::{RecordMatch, SightingFilter, SightingList, SightingRecord, list_sightings};
 pub use status::MonitorStatus;
 
 use alert::RetryPolicy;
 use hosts::HostRules;
 use liveness::Ladder;
 use vigil_engine::LookupOptions;
-
-/// Why the monitor could not do something.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum MonitorError {
-    /// A source could not be read or parsed.
-    #[error("{0}")]
-    Source(String),
-    /// The fetcher could not be set up.
-    #[error(transparent)]
-    Fetch(#[from] vigil_fetch::FetchError),
-    /// The engine or store failed.
-    #[error(transparent)]
-    Engine(#[from] vigil_engine::Error),
-    /// A background task failed.
-    #[error("a monitor task failed: {0}")]
-    Task(String),
-}
-
-impl From<vigil_store::Error> for MonitorError {
-    fn from(error: vigil_store::Error) -> Self {
-        Self::Engine(error.into())
-    }
-}
 
 /// How the monitor works: what it may fetch, how politely, how it
 /// matches, and how often it re-checks.
@@ -154,11 +139,4 @@ impl Default for MonitorOptions {
             max_export_bytes: 512 * 1024 * 1024,
         }
     }
-}
-
-/// The current Unix time in milliseconds.
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -7,7 +7,10 @@ use vigil_media::{HtmlLimit, HtmlLimits, HtmlPage, LinkElement, read_html, read_
 
 use crate::MonitorError;
 use crate::outlinks::{canonical, extract_links};
-pub use crate::telegram::{parse_telegram_export, read_telegram_export};
+
+mod telegram;
+
+pub use telegram::{parse_telegram_export, read_telegram_export};
 
 /// One post of a source and what it links to.
 #[derive(Debug, Clone, PartialEq)]

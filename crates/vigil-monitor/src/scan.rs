@@ -6,6 +6,7 @@ use url::Url;
 use vigil_media::{HashOptions, HtmlPage, LinkElement, MediaKind, Sniffed};
 use vigil_store::Signals;
 
+use crate::MonitorError;
 use crate::liveness::is_removal_notice;
 use crate::outlinks::canonical;
 use crate::posts::page_base;
@@ -36,7 +37,7 @@ pub fn scan_bytes(
     bytes: &[u8],
     url: Option<&Url>,
     options: &HashOptions,
-) -> Result<Scanned, vigil_engine::Error> {
+) -> Result<Scanned, MonitorError> {
     let plain = |kind, signals| Scanned {
         kind,
         signals,
@@ -78,9 +79,9 @@ pub fn scan_bytes(
             let document = vigil_media::hash_document(bytes, options)?;
             Ok(plain("text", vigil_engine::document_signals(&document)?))
         }
-        Sniffed::Other(MediaKind::Photo, _) | Sniffed::Unknown => Err(
-            vigil_engine::Error::Invalid("the content is in no format Vigil reads".to_owned()),
-        ),
+        Sniffed::Other(MediaKind::Photo, _) | Sniffed::Unknown => Err(MonitorError::Unreadable(
+            "the content is in no format Vigil reads".to_owned(),
+        )),
     }
 }
 

@@ -132,7 +132,7 @@ pub(crate) fn run(
             per_host_gap: settings.per_host_gap,
             ..MonitorOptions::default()
         };
-        let monitor = Monitor::new(Arc::clone(&engine), options)?;
+        let monitor = Monitor::new(Arc::clone(&engine), Arc::clone(&store), options)?;
         let sim = sim.start(scenario);
         let started = Instant::now();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
