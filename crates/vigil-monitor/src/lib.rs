@@ -16,14 +16,23 @@
 //! removal notices ([`liveness`]), alert bodies ([`alert`]) and the
 //! takedown report ([`report`]) — take bytes and return values. The
 //! [`Monitor`] does the I/O: it reads sources, fetches through
-//! [`vigil_fetch::Fetcher`], and keeps all its state in the store, so a
-//! stopped monitor resumes where it left off.
+//! [`vigil_fetch::Fetcher`], delivers alerts through
+//! [`vigil_fetch::WebhookClient`], and keeps all its state in the store it
+//! is given, so a stopped monitor resumes where it left off. Inside, the
+//! loop (`runner`) starts units of work (`read`, `fetch`, `check`,
+//! `deliver`) that share one `state` module and never import each other's
+//! internals in a circle.
+//!
+//! What the monitor recorded is read back the same way by every caller:
+//! [`list_sightings`] (`vigil monitor sightings`, `GET /v1/sightings`) and
+//! [`takedowns`] (`vigil report takedowns`, `GET /v1/reports/takedowns`).
 //!
 //! This crate sits above `vigil-engine` (banks, indexes, lookups) and
 //! `vigil-fetch` (every request under the URL rules, webhook delivery); it
 //! knows nothing of HTTP routes or command lines. The records it keeps
 //! (sources, sightings, alerts, deliveries) are rows of the `vigil-store`
-//! schema.
+//! schema, and its times are `vigil_store::unix_now_ms`, the clock the
+//! store stamps records with. Every failure is a [`MonitorError`].
 
 #![deny(missing_docs)]
 
