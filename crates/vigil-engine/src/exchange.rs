@@ -27,10 +27,10 @@ use std::time::UNIX_EPOCH;
 
 use serde_json::{Value, json};
 use vigil_store::{
-    BankName, Exchange, ExchangeStatus, NewContent, Provenance, SignalType, Signals,
+    BankName, Exchange, ExchangeStatus, NewContent, Provenance, SignalType, Signals, unix_now,
 };
 
-use crate::{Engine, Error, now as unix_now};
+use crate::{Engine, Error};
 
 /// Exchange types this build can fetch, as `GET /c/exchanges/apis` lists
 /// them.

@@ -28,13 +28,11 @@ mod defences;
 mod error;
 pub mod exchange;
 mod indexes;
-pub mod monitor;
 mod text;
 pub mod transfer;
 mod video;
 
 use std::sync::{Arc, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use vigil_index::Code256;
@@ -191,12 +189,6 @@ impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine").finish_non_exhaustive()
     }
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 impl Engine {
@@ -400,7 +392,7 @@ impl Engine {
                 .as_deref()
                 .map_or_else(coinflip::unseeded, coinflip::seeded)
         };
-        let time = now();
+        let time = vigil_store::unix_now();
         let entries = self
             .indexes
             .entries

@@ -210,7 +210,7 @@ impl Fetcher {
 
 /// Turns a client error into ours, recognising our resolver's refusal
 /// somewhere in its chain of causes.
-fn client_error(url: &Url, error: &reqwest::Error) -> FetchError {
+pub(crate) fn client_error(url: &Url, error: &reqwest::Error) -> FetchError {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(current) = cause {
         if let Some(refused) = current.downcast_ref::<RefusedAddress>() {

@@ -4,8 +4,8 @@
 //! A server that hashes "whatever is at this URL" (HMA's `GET /h/hash?url=`)
 //! or a monitor that follows links from extremist channels is an open proxy
 //! into its own network unless every request is checked. This crate owns
-//! those checks and nothing else; it knows nothing of media, banks or HTTP
-//! routes.
+//! those checks and the workspace's outgoing HTTP (alert webhooks go out
+//! through it too); it knows nothing of media, banks or HTTP routes.
 //!
 //! - [`UrlPolicy`] is the pure part: which URLs may be fetched (http or https,
 //!   a host, no credentials, an optional host allowlist) and which addresses
@@ -23,6 +23,9 @@
 //!   concurrent fetches cannot multiply the limit.
 //!   Proxies from the environment are ignored: a proxy would resolve and
 //!   connect on our behalf, past the checks.
+//! - [`WebhookClient`] delivers webhooks: a JSON POST to a URL the operator
+//!   configured, under a deadline. Those URLs are trusted, so the address
+//!   rules above do not apply to them (see its module for why).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), vigil_fetch::FetchError> {
@@ -38,8 +41,10 @@ mod budget;
 mod client;
 mod error;
 mod policy;
+mod webhook;
 
 pub use budget::{BudgetExhausted, MemoryBudget, Reservation};
 pub use client::{Fetched, Fetcher};
 pub use error::FetchError;
 pub use policy::{UrlPolicy, is_public_address};
+pub use webhook::WebhookClient;

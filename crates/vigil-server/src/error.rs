@@ -117,6 +117,22 @@ impl From<vigil_store::Error> for ApiError {
     }
 }
 
+impl From<vigil_monitor::MonitorError> for ApiError {
+    /// The monitor's records are read through the store: its errors map as
+    /// the store's do; anything else is a 500, logged.
+    fn from(error: vigil_monitor::MonitorError) -> Self {
+        use vigil_monitor::MonitorError as M;
+        match error {
+            M::Store(error) => error.into(),
+            M::Engine(error) => error.into(),
+            other => {
+                tracing::error!(error = %other, "request failed");
+                Self::internal()
+            }
+        }
+    }
+}
+
 impl From<vigil_fetch::FetchError> for ApiError {
     /// HMA's answers for URL fetching: 400 `Invalid or unsafe URL provided`,
     /// 413 `Content too large`, 400 `Failed to fetch URL: …`; each with the

@@ -12,7 +12,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vigil_engine::LookupOptions;
-use vigil_engine::monitor::report::{matched_sightings, sighting_record, takedown_report};
+use vigil_monitor::{SightingFilter, list_sightings};
 use vigil_store::{Content, ContentUpdate, Labels, NewContent, Role};
 
 use crate::auth::Caller;
@@ -55,29 +55,13 @@ async fn sightings(
     let after = query.after.unwrap_or(0);
     let limit = query.limit.unwrap_or(100).clamp(1, 1_000);
     let matched_only = query.matched.unwrap_or(false);
+    let filter = SightingFilter {
+        after,
+        limit: Some(limit),
+        matched_only,
+    };
     let records = blocking(&state, move |engine| {
-        let store = engine.store();
-        let sources: std::collections::HashMap<i64, String> = store
-            .sources()?
-            .into_iter()
-            .map(|s| (s.id, s.name))
-            .collect();
-        let mut records = Vec::new();
-        let mut cursor = after;
-        while records.len() < limit {
-            let page = store.sightings_after(cursor, 1_000)?;
-            let Some(last) = page.last() else { break };
-            cursor = last.id;
-            for sighting in page.iter().filter(|s| s.matched || !matched_only) {
-                if records.len() == limit {
-                    break;
-                }
-                let matches = store.sighting_matches(sighting.id)?;
-                let source = sources.get(&sighting.seen.source_id).map(String::as_str);
-                records.push(sighting_record(sighting, &matches, source));
-            }
-        }
-        Ok(records)
+        Ok(list_sightings(engine.store(), filter)?.collect::<Result<Vec<_>, _>>()?)
     })
     .await?;
     Ok(Json(json!({ "sightings": records })))
@@ -91,7 +75,7 @@ async fn sightings(
         example = json!({"hosts": [{"host": "files.example", "host_class": "file_locker", "sightings": 41, "removed": 37, "median_removal_seconds": 2880.0, "p90_removal_seconds": 21960.0, "removed_within_1h_pct": 56.1, "removed_within_24h_pct": 90.2, "resurfacings": 3}]}))))]
 async fn takedowns(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let report = blocking(&state, |engine| {
-        Ok(takedown_report(&matched_sightings(engine.store())?))
+        Ok(vigil_monitor::takedowns(engine.store())?)
     })
     .await?;
     Ok(Json(json!({ "hosts": report })))

@@ -54,11 +54,20 @@ pub use sqlite::SqliteStore;
 /// The signal types [`Signals`] are keyed by (from `vigil-signal`).
 pub use vigil_signal::{SignalType, SignalValue};
 
-/// The current Unix time in seconds, for timestamps in records.
-pub(crate) fn unix_now() -> i64 {
+/// The current Unix time in seconds: the clock records are stamped with
+/// (audit entries, change log, exchange status), here and in the layers
+/// above, so every layer reads the same clock the same way.
+pub fn unix_now() -> i64 {
+    unix_now_ms() / 1000
+}
+
+/// The current Unix time in milliseconds, for the monitor's records
+/// (sightings, checks, alerts), whose times are compared at that grain. A
+/// clock set before 1970 reads 0.
+pub fn unix_now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// A change to a stored content's mutable fields; `None` leaves a field as

@@ -143,12 +143,12 @@ pub(crate) struct MonitorRunArgs {
     /// When matches are re-checked, after first being seen; the last step
     /// repeats until the content is gone.
     #[arg(long, default_value = "5m,15m,1h,6h,24h,7d", value_parser = parse_ladder)]
-    pub(crate) ladder: vigil_engine::monitor::liveness::Ladder,
+    pub(crate) ladder: vigil_monitor::liveness::Ladder,
     /// Classify HOST (and its subdomains) as CLASS (file_locker, paste,
     /// archive, video_host, ipfs, onion, zeronet, other); repeatable.
     #[arg(long = "host-class", value_name = "HOST=CLASS",
-          value_parser = vigil_engine::monitor::hosts::HostRules::parse_entry)]
-    pub(crate) host_classes: Vec<(String, vigil_engine::monitor::hosts::HostClass)>,
+          value_parser = vigil_monitor::hosts::HostRules::parse_entry)]
+    pub(crate) host_classes: Vec<(String, vigil_monitor::hosts::HostClass)>,
     /// Fetches in flight at once.
     #[arg(long, default_value_t = 16)]
     pub(crate) concurrency: usize,
@@ -246,10 +246,10 @@ pub(crate) struct BenchMonitorArgs {
 }
 
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    vigil_engine::monitor::liveness::parse_duration(text)
+    vigil_monitor::liveness::parse_duration(text)
 }
 
-fn parse_ladder(text: &str) -> Result<vigil_engine::monitor::liveness::Ladder, String> {
+fn parse_ladder(text: &str) -> Result<vigil_monitor::liveness::Ladder, String> {
     text.parse()
 }
 

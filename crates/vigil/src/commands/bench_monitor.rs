@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde_json::json;
 use vigil_engine::Engine;
-use vigil_engine::monitor::report::percentile;
-use vigil_engine::monitor::{Monitor, MonitorOptions, scan_bytes};
 use vigil_fetch::UrlPolicy;
+use vigil_monitor::report::percentile;
+use vigil_monitor::{Monitor, MonitorOptions, scan_bytes};
 use vigil_sim::{Ecosystem, Hosted, PostSpec, Scenario, SourceSpec};
 use vigil_store::{NewContent, NewSource, SourceKind, SqliteStore, Store};
 
@@ -132,7 +132,7 @@ pub(crate) fn run(
             per_host_gap: settings.per_host_gap,
             ..MonitorOptions::default()
         };
-        let monitor = Monitor::new(Arc::clone(&engine), options)?;
+        let monitor = Monitor::new(Arc::clone(&engine), Arc::clone(&store), options)?;
         let sim = sim.start(scenario);
         let started = Instant::now();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -197,7 +197,7 @@ fn measure(
     planted: &[Planted],
     alerts: &[vigil_sim::ReceivedAlert],
     fetched_samples: &[(Duration, u64)],
-    status: vigil_engine::monitor::MonitorStatus,
+    status: vigil_monitor::MonitorStatus,
     elapsed: Duration,
 ) -> serde_json::Value {
     let times = alert_times(alerts);

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
-use vigil_engine::monitor::alert::rfc3339;
-use vigil_engine::monitor::hosts::HostRules;
-use vigil_engine::monitor::report::sighting_record;
-use vigil_engine::monitor::{Monitor, MonitorOptions, MonitorStatus};
+use vigil_engine::Engine;
 use vigil_fetch::UrlPolicy;
+use vigil_monitor::alert::rfc3339;
+use vigil_monitor::hosts::HostRules;
+use vigil_monitor::{Monitor, MonitorOptions, MonitorStatus, SightingFilter, list_sightings};
 use vigil_store::{NewSource, SourceKind};
 
 use super::store_access::{ACTOR, StoreSettings};
@@ -184,8 +184,9 @@ pub(crate) fn run(store: &StoreSettings, args: &MonitorRunArgs) -> anyhow::Resul
     if options.policy.allow_private {
         tracing::warn!("--allow-private: links may reach this machine's own network");
     }
-    let engine = Arc::new(store.engine()?);
-    let sources = engine.store().sources()?;
+    let store = store.open()?;
+    let engine = Arc::new(Engine::open(Arc::clone(&store)).context("cannot index the store")?);
+    let sources = store.sources()?;
     if sources.is_empty() {
         eprintln!(
             "vigil: no sources yet; add one with `vigil monitor source add` (it is picked up while running)"
@@ -196,10 +197,11 @@ pub(crate) fn run(store: &StoreSettings, args: &MonitorRunArgs) -> anyhow::Resul
         .build()
         .context("cannot start the async runtime")?;
     let result = runtime.block_on(async {
-        // The engine's last reference must drop outside the runtime: the
-        // PostgreSQL client blocks on its own runtime when it closes.
-        let monitor =
-            Monitor::new(Arc::clone(&engine), options).context("cannot set up the monitor")?;
+        // The store's last reference (this one or the engine's) must drop
+        // outside the runtime: the PostgreSQL client blocks on its own
+        // runtime when it closes.
+        let monitor = Monitor::new(Arc::clone(&engine), Arc::clone(&store), options)
+            .context("cannot set up the monitor")?;
         eprintln!(
             "vigil: monitoring {} sources; Ctrl-C stops (the next run resumes)",
             sources.len()
@@ -261,21 +263,12 @@ pub(crate) fn sightings(
     mut out: impl Write,
 ) -> anyhow::Result<ExitStatus> {
     let store = store.open()?;
-    let sources: std::collections::HashMap<i64, String> = store
-        .sources()?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect();
-    let mut after = 0;
-    loop {
-        let page = store.sightings_after(after, 1_000)?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        for sighting in page.iter().filter(|s| s.matched || !matched_only) {
-            let matches = store.sighting_matches(sighting.id)?;
-            let source = sources.get(&sighting.seen.source_id).map(String::as_str);
-            writeln!(out, "{}", sighting_record(sighting, &matches, source))?;
-        }
+    let filter = SightingFilter {
+        matched_only,
+        ..SightingFilter::default()
+    };
+    for record in list_sightings(&*store, filter)? {
+        writeln!(out, "{}", serde_json::to_string(&record?)?)?;
     }
     Ok(ExitStatus::Success)
 }

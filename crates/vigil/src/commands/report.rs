@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use vigil_engine::monitor::report::{HostTakedowns, matched_sightings, takedown_report};
+use vigil_monitor::HostTakedowns;
 
 use super::store_access::StoreSettings;
 use crate::ExitStatus;
@@ -13,7 +13,7 @@ pub(crate) fn takedowns(
     json: bool,
     mut out: impl Write,
 ) -> anyhow::Result<ExitStatus> {
-    let report = takedown_report(&matched_sightings(&*store.open()?)?);
+    let report = vigil_monitor::takedowns(&*store.open()?)?;
     if json {
         for line in &report {
             writeln!(out, "{}", serde_json::to_string(line)?)?;

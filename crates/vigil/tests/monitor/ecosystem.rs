@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::Value;
 use vigil_sim::{Ecosystem, Hosted, PostSpec, Removal, Running, Scenario, SourceSpec};
@@ -280,10 +280,7 @@ fn run_ecosystem(store: &[String]) {
     let scenario = scenario(&ecosystem, &export);
     let args = monitor_args(store, &ecosystem);
     let mut monitor = start_monitor(&args);
-    let t0 = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
+    let t0 = vigil_store::unix_now_ms();
     let sim = runtime.block_on(async { ecosystem.start(scenario) });
 
     // Stop with Ctrl-C once the first alert is out, then resume.

@@ -3,11 +3,12 @@
 //! answers, and an allowlist that must not silence the operator's own
 //! sources.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::Value;
 use tokio::runtime::Runtime;
 use vigil_sim::{Ecosystem, Hosted, PostSpec, Running, Scenario, SourceSpec};
+use vigil_store::unix_now_ms;
 
 use crate::common::{json_lines, store_args, vigil_on};
 use crate::support::{item, ms, start_monitor, stop, vector, wait_for};
@@ -109,13 +110,6 @@ fn sighting<'a>(sightings: &'a [Value], url: &str) -> &'a Value {
         .iter()
         .find(|s| s["url"] == url)
         .unwrap_or_else(|| panic!("no sighting of {url}: {sightings:?}"))
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
 }
 
 /// A page nested `depth` `<div>`s deep (11 MB for a million): a parser
@@ -254,7 +248,7 @@ fn a_host_that_never_answers_is_recorded_gone_as_unresponsive() {
             "3",
         ],
     );
-    let t0 = now_ms();
+    let t0 = unix_now_ms();
     let sim = setup.start(scenario);
     let monitor = start_monitor(&args);
     let mut detected = None;

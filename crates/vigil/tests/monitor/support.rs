@@ -43,7 +43,7 @@ pub fn start_monitor(args: &[String]) -> MonitorProcess {
     MonitorProcess(Some(
         Command::new(env!("CARGO_BIN_EXE_vigil"))
             .args(args)
-            .env("RUST_LOG", "vigil_engine=debug")
+            .env("RUST_LOG", "vigil_monitor=debug")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -4,10 +4,9 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::{Value, json};
-use vigil_store::{Liveness, Sighting, SightingMatch, Store};
+use vigil_store::{Liveness, Sighting, Store};
 
-use super::alert::rfc3339;
+use crate::MonitorError;
 
 /// One host's line of the report (or the total line).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -87,59 +86,14 @@ fn line(host: String, host_class: String, sightings: &[&Sighting]) -> HostTakedo
     }
 }
 
-/// A sighting as the CLI and the API show it: URL, host, source post,
-/// first seen, fetch state, signals, matches, liveness and removal.
-pub fn sighting_record(
-    sighting: &Sighting,
-    matches: &[SightingMatch],
-    source: Option<&str>,
-) -> Value {
-    let matches: Vec<Value> = matches
-        .iter()
-        .map(|m| {
-            json!({ "content_id": m.content_id, "bank": m.bank,
-                    "signal_type": m.signal_type, "distance": m.distance })
-        })
-        .collect();
-    let (liveness, next_check, removed_at, removal_reason) = match &sighting.liveness {
-        Liveness::Untracked => ("untracked", None, None, None),
-        Liveness::Live { next_check_at, .. } => ("live", Some(*next_check_at), None, None),
-        Liveness::Gone { removed_at, reason } => {
-            ("gone", None, Some(*removed_at), Some(reason.as_str()))
-        }
-    };
-    let signals: Option<Value> = sighting
-        .signals
-        .as_deref()
-        .and_then(|s| serde_json::from_str(s).ok());
-    json!({
-        "id": sighting.id,
-        "url": sighting.seen.url,
-        "final_url": sighting.final_url,
-        "host": sighting.seen.host,
-        "host_class": sighting.seen.host_class,
-        "source": source,
-        "post_key": sighting.seen.post_key,
-        "post_url": sighting.seen.post_url,
-        "first_seen": rfc3339(sighting.seen.first_seen_at),
-        "first_seen_ms": sighting.seen.first_seen_at,
-        "state": sighting.state.as_str(),
-        "reason": sighting.reason,
-        "media_kind": sighting.media_kind,
-        "signals": signals,
-        "matches": matches,
-        "liveness": liveness,
-        "next_check_ms": next_check,
-        "last_checked_ms": sighting.last_checked_at,
-        "removed_at": removed_at.map(rfc3339),
-        "removed_at_ms": removed_at,
-        "removal_reason": removal_reason,
-        "resurfaced_from": sighting.resurfaced_from,
-    })
+/// The takedown report over every matched sighting in `store`, as
+/// `vigil report takedowns` and `GET /v1/reports/takedowns` give it.
+pub fn takedowns(store: &dyn Store) -> Result<Vec<HostTakedowns>, MonitorError> {
+    Ok(takedown_report(&matched_sightings(store)?))
 }
 
 /// Every matched sighting in the store, for [`takedown_report`].
-pub fn matched_sightings(store: &dyn Store) -> Result<Vec<Sighting>, vigil_store::Error> {
+fn matched_sightings(store: &dyn Store) -> Result<Vec<Sighting>, vigil_store::Error> {
     let mut sightings = Vec::new();
     let mut after = 0;
     loop {

@@ -1,6 +1,6 @@
 //! Reads a Telegram channel export the way the monitor does, for measuring
 //! time and peak memory (`/usr/bin/time -v`) against the old whole-tree
-//! read: `cargo run -p vigil-engine --example read_export -- FILE [tree]`.
+//! read: `cargo run -p vigil-monitor --example read_export -- FILE [tree]`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A measuring tool.
 
 fn main() {
@@ -17,6 +17,6 @@ fn main() {
         return;
     }
     let file = std::fs::File::open(&path).unwrap();
-    let posts = vigil_engine::monitor::posts::read_telegram_export(file, 1_000).unwrap();
+    let posts = vigil_monitor::posts::read_telegram_export(file, 1_000).unwrap();
     println!("{} posts kept", posts.len());
 }

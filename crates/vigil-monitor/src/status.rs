@@ -7,24 +7,24 @@ use serde::Serialize;
 
 /// Counters of what a running monitor has done, for status lines.
 #[derive(Debug, Default)]
-pub(super) struct Counters {
-    pub(super) reads: AtomicU64,
-    pub(super) read_errors: AtomicU64,
-    pub(super) posts: AtomicU64,
-    pub(super) links: AtomicU64,
-    pub(super) fetched: AtomicU64,
-    pub(super) not_fetched: AtomicU64,
-    pub(super) failed: AtomicU64,
-    pub(super) matched: AtomicU64,
-    pub(super) alerts: AtomicU64,
-    pub(super) delivered: AtomicU64,
-    pub(super) delivery_failures: AtomicU64,
-    pub(super) checks: AtomicU64,
-    pub(super) gone: AtomicU64,
-    pub(super) resurfacings: AtomicU64,
+pub(crate) struct Counters {
+    pub(crate) reads: AtomicU64,
+    pub(crate) read_errors: AtomicU64,
+    pub(crate) posts: AtomicU64,
+    pub(crate) links: AtomicU64,
+    pub(crate) fetched: AtomicU64,
+    pub(crate) not_fetched: AtomicU64,
+    pub(crate) failed: AtomicU64,
+    pub(crate) matched: AtomicU64,
+    pub(crate) alerts: AtomicU64,
+    pub(crate) delivered: AtomicU64,
+    pub(crate) delivery_failures: AtomicU64,
+    pub(crate) checks: AtomicU64,
+    pub(crate) gone: AtomicU64,
+    pub(crate) resurfacings: AtomicU64,
 }
 
-/// A snapshot of [`Monitor::status`](super::Monitor::status).
+/// A snapshot of [`Monitor::status`](crate::Monitor::status).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct MonitorStatus {
     /// Source reads done.
@@ -59,7 +59,7 @@ pub struct MonitorStatus {
 
 impl Counters {
     /// The counts now.
-    pub(super) fn snapshot(&self) -> MonitorStatus {
+    pub(crate) fn snapshot(&self) -> MonitorStatus {
         let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         MonitorStatus {
             reads: get(&self.reads),

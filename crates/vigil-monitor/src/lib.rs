@@ -1,4 +1,4 @@
-//! The monitor: follows beacons (feeds, pages, channel exports) to where
+//! Vigil's monitor: follows beacons (feeds, pages, channel exports) to where
 //! content is stored, hashes what their links point to, matches it against
 //! the banks, alerts webhooks, and re-checks every match until it is gone.
 //!
@@ -16,57 +16,59 @@
 //! removal notices ([`liveness`]), alert bodies ([`alert`]) and the
 //! takedown report ([`report`]) — take bytes and return values. The
 //! [`Monitor`] does the I/O: it reads sources, fetches through
-//! [`vigil_fetch::Fetcher`], and keeps all its state in the store, so a
-//! stopped monitor resumes where it left off.
+//! [`vigil_fetch::Fetcher`], delivers alerts through
+//! [`vigil_fetch::WebhookClient`], and keeps all its state in the store it
+//! is given, so a stopped monitor resumes where it left off. Inside, the
+//! loop (`runner`) starts units of work (`read`, `fetch`, `check`,
+//! `deliver`) that share one `state` module and never import each other's
+//! internals in a circle.
+//!
+//! What the monitor recorded is read back the same way by every caller:
+//! [`list_sightings`] (`vigil monitor sightings`, `GET /v1/sightings`) and
+//! [`takedowns`] (`vigil report takedowns`, `GET /v1/reports/takedowns`).
+//!
+//! This crate sits above `vigil-engine` (banks, indexes, lookups) and
+//! `vigil-fetch` (every request under the URL rules, webhook delivery); it
+//! knows nothing of HTTP routes or command lines. The records it keeps
+//! (sources, sightings, alerts, deliveries) are rows of the `vigil-store`
+//! schema, and its times are `vigil_store::unix_now_ms`, the clock the
+//! store stamps records with. Every failure is a [`MonitorError`].
+
+#![deny(missing_docs)]
 
 pub mod alert;
+mod check;
+mod deliver;
+mod error;
+mod fetch;
 pub mod hosts;
 pub mod liveness;
+mod obtain;
 pub mod outlinks;
 pub mod politeness;
 pub mod posts;
+mod read;
 pub mod report;
 mod runner;
 mod scan;
+mod sightings;
+mod state;
 mod status;
-mod telegram;
-mod work;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use error::MonitorError;
+pub use report::{HostTakedowns, takedowns};
 pub use runner::Monitor;
 pub use scan::{Scanned, scan_bytes};
+pub use sightings::{RecordMatch, SightingFilter, SightingList, SightingRecord, list_sightings};
 pub use status::MonitorStatus;
 
-use crate::LookupOptions;
 use alert::RetryPolicy;
 use hosts::HostRules;
 use liveness::Ladder;
-
-/// Why the monitor could not do something.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum MonitorError {
-    /// A source could not be read or parsed.
-    #[error("{0}")]
-    Source(String),
-    /// The fetcher could not be set up.
-    #[error(transparent)]
-    Fetch(#[from] vigil_fetch::FetchError),
-    /// The engine or store failed.
-    #[error(transparent)]
-    Engine(#[from] crate::Error),
-    /// A background task failed.
-    #[error("a monitor task failed: {0}")]
-    Task(String),
-}
-
-impl From<vigil_store::Error> for MonitorError {
-    fn from(error: vigil_store::Error) -> Self {
-        Self::Engine(error.into())
-    }
-}
+use vigil_engine::LookupOptions;
 
 /// How the monitor works: what it may fetch, how politely, how it
 /// matches, and how often it re-checks.
@@ -146,11 +148,4 @@ impl Default for MonitorOptions {
             max_export_bytes: 512 * 1024 * 1024,
         }
     }
-}
-
-/// The current Unix time in milliseconds.
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

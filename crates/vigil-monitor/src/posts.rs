@@ -5,9 +5,12 @@
 use url::Url;
 use vigil_media::{HtmlLimit, HtmlLimits, HtmlPage, LinkElement, read_html, read_html_str};
 
-use super::MonitorError;
-use super::outlinks::{canonical, extract_links};
-pub use super::telegram::{parse_telegram_export, read_telegram_export};
+use crate::MonitorError;
+use crate::outlinks::{canonical, extract_links};
+
+mod telegram;
+
+pub use telegram::{parse_telegram_export, read_telegram_export};
 
 /// One post of a source and what it links to.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,7 +78,7 @@ pub fn page_links(page: &HtmlPage, base: Option<&Url>) -> Vec<Url> {
 
 /// What a page's relative links resolve against: its `<base href>`
 /// (itself resolved against the page's URL, as browsers do), else `base`.
-pub(super) fn page_base(page: &HtmlPage, base: Option<&Url>) -> Option<Url> {
+pub(crate) fn page_base(page: &HtmlPage, base: Option<&Url>) -> Option<Url> {
     let declared = page.base.as_deref().map(str::trim);
     match (declared, base) {
         (Some(declared), Some(base)) => base.join(declared).ok().or_else(|| Some(base.clone())),

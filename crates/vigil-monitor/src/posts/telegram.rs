@@ -11,9 +11,9 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use url::Url;
 
-use super::MonitorError;
-use super::outlinks::{canonical, extract_links};
-use super::posts::Post;
+use super::Post;
+use crate::MonitorError;
+use crate::outlinks::{canonical, extract_links};
 
 /// Reads a channel export: one post per message, outlinks from its text
 /// and text entities (`link`, `text_link`), attachments from its `photo`

@@ -6,9 +6,10 @@ use url::Url;
 use vigil_media::{HashOptions, HtmlPage, LinkElement, MediaKind, Sniffed};
 use vigil_store::Signals;
 
-use super::liveness::is_removal_notice;
-use super::outlinks::canonical;
-use super::posts::page_base;
+use crate::MonitorError;
+use crate::liveness::is_removal_notice;
+use crate::outlinks::canonical;
+use crate::posts::page_base;
 
 /// File endings of media worth following from a page's plain links.
 const MEDIA_ENDINGS: [&str; 14] = [
@@ -36,7 +37,7 @@ pub fn scan_bytes(
     bytes: &[u8],
     url: Option<&Url>,
     options: &HashOptions,
-) -> Result<Scanned, crate::Error> {
+) -> Result<Scanned, MonitorError> {
     let plain = |kind, signals| Scanned {
         kind,
         signals,
@@ -46,14 +47,14 @@ pub fn scan_bytes(
     match vigil_media::sniff(bytes) {
         Sniffed::Image(_) => {
             let hashed = vigil_media::hash_media(bytes, options)?;
-            Ok(plain("photo", crate::signals_of(&hashed)?))
+            Ok(plain("photo", vigil_engine::signals_of(&hashed)?))
         }
         Sniffed::Other(MediaKind::Video, _) => {
-            Ok(plain("video", crate::video_bytes_signals(bytes)?))
+            Ok(plain("video", vigil_engine::video_bytes_signals(bytes)?))
         }
         Sniffed::Other(MediaKind::Pdf, _) => {
             let document = vigil_media::hash_document(bytes, options)?;
-            Ok(plain("pdf", crate::document_signals(&document)?))
+            Ok(plain("pdf", vigil_engine::document_signals(&document)?))
         }
         Sniffed::Other(MediaKind::Text, "html") => {
             // One bounded read gives the text, the notice and the media; a
@@ -69,16 +70,16 @@ pub fn scan_bytes(
             let document = vigil_media::hash_html_page(bytes, &page);
             Ok(Scanned {
                 kind: "text",
-                signals: crate::document_signals(&document)?,
+                signals: vigil_engine::document_signals(&document)?,
                 removal_notice: is_removal_notice(&page.text),
                 embedded: embedded_media(&page, url),
             })
         }
         Sniffed::Other(MediaKind::Text, _) => {
             let document = vigil_media::hash_document(bytes, options)?;
-            Ok(plain("text", crate::document_signals(&document)?))
+            Ok(plain("text", vigil_engine::document_signals(&document)?))
         }
-        Sniffed::Other(MediaKind::Photo, _) | Sniffed::Unknown => Err(crate::Error::Invalid(
+        Sniffed::Other(MediaKind::Photo, _) | Sniffed::Unknown => Err(MonitorError::Unreadable(
             "the content is in no format Vigil reads".to_owned(),
         )),
     }

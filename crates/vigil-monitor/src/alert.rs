@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use vigil_store::{Sighting, Source};
 
-use crate::LabelledMatch;
+use vigil_engine::LabelledMatch;
 
 /// What an alert reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
