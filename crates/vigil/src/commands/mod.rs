@@ -1,25 +1,14 @@
-//! One module per command. `run` resolves clap arguments into plain
-//! settings once, then dispatches.
+//! One module per command, grouped by family (`bench/`, `eval/`,
+//! `monitor/`). `run` resolves clap arguments into plain settings once,
+//! then dispatches.
 
 mod bank;
-mod bench_hash;
-mod bench_images;
-mod bench_import;
-mod bench_index;
-mod bench_monitor;
-mod bench_support;
-mod bench_text;
-mod bench_text_corpus;
-mod bench_video;
-mod eval_images;
-mod eval_report;
-mod eval_transforms;
-mod eval_videos;
+mod bench;
+mod eval;
 mod hash;
 mod hash_document;
 mod match_files;
 mod monitor;
-mod report;
 mod serve;
 mod store_access;
 mod token;
@@ -139,11 +128,11 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             hash::run(&settings, std::io::stdout().lock())
         }
         Command::Bench(BenchCommand::Hash(args)) => {
-            let settings = bench_hash::BenchHashSettings {
+            let settings = vigil_bench::BenchHashSettings {
                 sizes: args
                     .sizes
                     .iter()
-                    .map(|s| bench_images::parse_size(s))
+                    .map(|s| vigil_bench::parse_size(s))
                     .collect::<anyhow::Result<_>>()?,
                 dir: args.dir,
                 count: args.count,
@@ -151,19 +140,19 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 python: (!args.no_reference).then_some(args.python),
                 threads: threads(&args.workers),
             };
-            bench_hash::run(&settings, std::io::stdout().lock())
+            bench::hash(&settings, stdout())
         }
         Command::Bench(BenchCommand::Video(args)) => {
-            let settings = bench_video::BenchVideoSettings {
+            let settings = vigil_bench::BenchVideoSettings {
                 videos: args.videos,
                 bank_videos: args.bank_videos,
                 frames: args.frames.max(1),
                 queries: args.queries.max(1),
             };
-            bench_video::run(&settings, stdout())
+            bench::video(&settings, stdout())
         }
         Command::Bench(BenchCommand::Text(args)) | Command::Eval(EvalCommand::Text(args)) => {
-            let settings = bench_text::BenchTextSettings {
+            let settings = vigil_bench::BenchTextSettings {
                 corpus: args.corpus,
                 documents: args.documents.max(1),
                 unrelated: args.unrelated,
@@ -172,7 +161,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 sample: args.sample.max(1),
                 seed: args.seed,
             };
-            bench_text::run(&settings, stdout())
+            bench::text(&settings, stdout())
         }
         Command::Monitor(command) => match command {
             MonitorCommand::Source(command) => monitor::source(&store, command, stdout()),
@@ -182,7 +171,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             MonitorCommand::Alerts => monitor::alerts(&store, stdout()),
         },
         Command::Eval(EvalCommand::Images(args)) => {
-            let settings = eval_images::EvalImagesSettings {
+            let settings = vigil_bench::EvalImagesSettings {
                 corpus: args.corpus,
                 threshold: args.threshold,
                 max_side: args.max_side.max(64),
@@ -193,23 +182,23 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 details: args.details,
                 related: args.related,
             };
-            eval_images::run(&settings, stdout())
+            eval::images(&settings, stdout())
         }
         Command::Eval(EvalCommand::Videos(args)) => {
-            let settings = eval_videos::EvalVideosSettings {
+            let settings = vigil_bench::EvalVideosSettings {
                 corpus: args.corpus,
                 limit: args.limit,
                 threads: threads(&args.workers),
                 progress: !args.no_progress,
                 related: args.related,
             };
-            eval_videos::run(&settings, stdout())
+            eval::videos(&settings, stdout())
         }
         Command::Report(ReportCommand::Takedowns { json }) => {
-            report::takedowns(&store, json, stdout())
+            monitor::report::takedowns(&store, json, stdout())
         }
         Command::Bench(BenchCommand::Monitor(args)) => {
-            let settings = bench_monitor::BenchMonitorSettings {
+            let settings = vigil_bench::BenchMonitorSettings {
                 posts: args.posts,
                 links: args.links,
                 sources: args.sources,
@@ -219,13 +208,17 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 per_host_gap: args.per_host_gap,
                 vectors: args.vectors,
             };
-            bench_monitor::run(&settings, stdout())
+            bench::monitor(&settings, stdout())
         }
         Command::Bench(BenchCommand::Import(args)) => {
-            bench_import::run(&store, args.size, stdout())
+            let settings = vigil_bench::BenchImportSettings {
+                size: args.size,
+                postgres: store.database.is_some(),
+            };
+            bench::import(&store, &settings, stdout())
         }
         Command::Bench(BenchCommand::Index(args)) => {
-            let settings = bench_index::BenchIndexSettings {
+            let settings = vigil_bench::BenchIndexSettings {
                 size: args.size,
                 queries: args.queries.max(1),
                 radius: args.radius,
@@ -235,7 +228,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 snapshot: args.snapshot,
                 threads: threads(&args.workers),
             };
-            bench_index::run(&settings, std::io::stdout().lock())
+            bench::index(&settings, stdout())
         }
     }
 }

@@ -1,6 +1,8 @@
 //! `vigil monitor …`: sources, webhooks, the monitor itself, and what it
 //! recorded.
 
+pub(crate) mod report;
+
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
