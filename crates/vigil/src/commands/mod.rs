@@ -14,16 +14,23 @@ mod store_access;
 mod token;
 mod transfer;
 
+use std::time::Duration;
+
+use anyhow::Context;
+use vigil_engine::transfer::Format;
+use vigil_fetch::{Fetcher, UrlPolicy};
 use vigil_media::{HashOptions, Limits};
+use vigil_server::{HttpLimits, ServerSettings};
 use vigil_signal::PdqMode;
 
 use crate::ExitStatus;
 use crate::cli::{
-    BankCommand, BenchCommand, Cli, Command, LimitArgs, PdqModeArg, RoleArg, TokenCommand,
-    WorkerArgs,
+    BankCommand, Cli, Command, FileFormat, LimitArgs, PdqModeArg, RoleArg, TokenCommand, WorkerArgs,
 };
+use crate::cli_bench::BenchCommand;
 use crate::cli_eval::EvalCommand;
 use crate::cli_monitor::{MonitorCommand, ReportCommand};
+use crate::cli_serve::ServeArgs;
 
 /// Runs the parsed command line.
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
@@ -64,7 +71,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             };
             bank::run(&store, action, stdout())
         }
-        Command::Serve(args) => serve::run(&store, serve::settings(&args, role)?),
+        Command::Serve(args) => serve::run(&store, serve_settings(&args)?),
         Command::Token(command) => {
             let action = match command {
                 TokenCommand::Create { name, roles } => token::TokenAction::Create {
@@ -76,10 +83,16 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             };
             token::run(&store, action, stdout())
         }
-        Command::Import(args) => {
-            transfer::import(&store, &args.bank, &args.file, args.format, stdout())
+        Command::Import(args) => transfer::import(
+            &store,
+            &args.bank,
+            &args.file,
+            args.format.map(file_format),
+            stdout(),
+        ),
+        Command::Export(args) => {
+            transfer::export(&store, &args.bank, file_format(args.format), stdout())
         }
-        Command::Export(args) => transfer::export(&store, &args.bank, args.format, stdout()),
         Command::Match(args) => {
             let defences = defences(&args);
             let settings = match_files::MatchSettings {
@@ -230,6 +243,63 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             };
             bench::index(&settings, stdout())
         }
+    }
+}
+
+/// Resolves `vigil serve`'s arguments. Tokens become mandatory on any
+/// address but loopback: there the API is reachable by others.
+fn serve_settings(args: &ServeArgs) -> anyhow::Result<serve::Serve> {
+    let policy = UrlPolicy {
+        allowed_hosts: args.fetch_allowed_hosts.clone(),
+        allow_private: args.fetch_allow_private,
+        max_bytes: args.fetch_max_mib.saturating_mul(1024 * 1024),
+        timeout: Duration::from_secs(args.fetch_timeout.max(1)),
+        ..UrlPolicy::default()
+    };
+    let fetcher = Fetcher::new(policy).context("cannot set up URL fetching")?;
+    let mut roles: Vec<vigil_store::Role> = args.roles.iter().copied().map(role).collect();
+    roles.sort();
+    roles.dedup();
+    let exchange_dir = match &args.exchange_dir {
+        Some(dir) => Some(
+            std::fs::canonicalize(dir)
+                .with_context(|| format!("exchange directory {}", dir.display()))?,
+        ),
+        None => None,
+    };
+    let limits = &args.limits;
+    let mib = |n: u64| n.saturating_mul(1024 * 1024);
+    Ok(serve::Serve {
+        listen: args.listen,
+        settings: ServerSettings {
+            roles,
+            require_tokens: args.require_tokens || !args.listen.ip().is_loopback(),
+            fetcher,
+            exchanges: vigil_engine::exchange::ExchangeSettings {
+                local_file_dir: exchange_dir,
+            },
+            exchange_interval: (args.exchange_interval > 0)
+                .then(|| Duration::from_secs(args.exchange_interval)),
+            limits: HttpLimits {
+                json_body_bytes: limits.max_json_kib.saturating_mul(1024),
+                upload_bytes: mib(limits.max_upload_mib),
+                memory_budget_bytes: mib(limits.memory_budget_mib),
+                max_connections: limits.max_connections,
+                idle_timeout: Duration::from_secs(limits.idle_timeout.max(1)),
+                header_timeout: Duration::from_secs(limits.header_timeout.max(1)),
+                body_timeout: Duration::from_secs(limits.body_timeout.max(1)),
+                ..HttpLimits::default()
+            },
+            public_hosts: args.public_hosts.clone(),
+        },
+    })
+}
+
+fn file_format(format: FileFormat) -> Format {
+    match format {
+        FileFormat::Jsonl => Format::JsonLines,
+        FileFormat::Csv => Format::Csv,
+        FileFormat::LocalFile => Format::LocalFile,
     }
 }
 
