@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::config::CONFIGS;
+use super::report::CONFIGS;
 
 /// Colours of the configs in the chart.
 const COLOURS: [&str; 6] = [

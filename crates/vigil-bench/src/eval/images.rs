@@ -16,9 +16,8 @@ use vigil_media::{Defences, bank_variants, query_variants};
 use vigil_signal::{PdqHash, PdqHasher, PdqMode};
 
 use super::chart::write_chart;
-use super::config::CONFIGS;
 use super::corpus::{corpus_files, progress_bar, related_groups};
-use super::report::{Measured, print_table, report, write_details};
+use super::report::{CONFIGS, Measured, print_table, report, write_details};
 use super::transforms::ALL;
 
 /// Settings of `vigil eval images`.

@@ -2,7 +2,6 @@
 //! make, and what they wrongly match among benign media.
 
 mod chart;
-mod config;
 mod corpus;
 pub(crate) mod images;
 mod report;

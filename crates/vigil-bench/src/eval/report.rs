@@ -1,6 +1,7 @@
 //! The figures of `vigil eval images`: what each defence configuration
 //! recalls per edit, the false pairs it lets through, the threshold sweep
-//! and the cost, as JSON, a table and per-image details.
+//! and the cost, as JSON, a table and per-image details (the SVG chart of
+//! them is [`super::chart`]).
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -9,14 +10,125 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use serde_json::{Value, json};
-use vigil_media::VariantHash;
+use vigil_media::{Defences, Variant, VariantHash, nearest_pairing};
 use vigil_signal::PdqHash;
 
-use super::config::{CONFIGS, Config};
 use super::transforms::ALL;
 
 /// Thresholds of the sweep.
 const SWEEP: [u32; 13] = [0, 8, 16, 20, 24, 28, 31, 32, 36, 40, 48, 56, 64];
+
+/// A way of looking up: plain PDQ, or with some of Vigil's defences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Config {
+    /// The query's PDQ against the bank's.
+    Plain,
+    /// The eight dihedral hashes from one DCT (Meta's reference method).
+    DihedralDct,
+    /// The eight rotations and mirrors of the pixels, each hashed.
+    Dihedral,
+    /// The query with uniform borders trimmed (and the original, when its
+    /// own edges are uniform), as well.
+    Trim,
+    /// The bank's crops and the query's corner regions, as well.
+    Crops,
+    /// Every defence.
+    All,
+}
+
+/// The configs, in report order.
+pub(crate) const CONFIGS: [Config; 6] = [
+    Config::Plain,
+    Config::DihedralDct,
+    Config::Dihedral,
+    Config::Trim,
+    Config::Crops,
+    Config::All,
+];
+
+impl Config {
+    /// The name in reports.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Plain => "plain",
+            Self::DihedralDct => "dihedral_dct",
+            Self::Dihedral => "dihedral",
+            Self::Trim => "trim",
+            Self::Crops => "crops",
+            Self::All => "all",
+        }
+    }
+
+    /// The defences a lookup under this config uses (`None` for the
+    /// one-DCT dihedral, which is not a pixel defence).
+    pub(crate) fn defences(self) -> Option<Defences> {
+        let only = |dihedral, trim, crops| {
+            Some(Defences {
+                dihedral,
+                trim,
+                crops,
+            })
+        };
+        match self {
+            Self::Plain => only(false, false, false),
+            Self::DihedralDct => None,
+            Self::Dihedral => only(true, false, false),
+            Self::Trim => only(false, true, false),
+            Self::Crops => only(false, false, true),
+            Self::All => Some(Defences::ALL),
+        }
+    }
+
+    fn keeps(self, variant: Variant) -> bool {
+        match self {
+            Self::Plain | Self::DihedralDct => variant == Variant::Original,
+            Self::Dihedral => matches!(variant, Variant::Original | Variant::Symmetry(_)),
+            Self::Trim => matches!(variant, Variant::Original | Variant::Trimmed),
+            Self::Crops => matches!(variant, Variant::Original | Variant::Corner(..)),
+            Self::All => true,
+        }
+    }
+
+    /// Whether the bank's variant is compared under this config.
+    fn keeps_banked(self, variant: Variant) -> bool {
+        match self {
+            Self::Plain | Self::DihedralDct | Self::Dihedral => false,
+            Self::Trim => variant == Variant::Trimmed,
+            Self::Crops => matches!(variant, Variant::Centre(_) | Variant::Corner(..)),
+            Self::All => true,
+        }
+    }
+
+    /// The effective distance of a query (all its variants, and its
+    /// one-DCT dihedral set) to a banked image under this config: the
+    /// nearest distance a lookup would report, 256 when none qualifies.
+    pub(crate) fn distance(
+        self,
+        query: &[VariantHash],
+        query_dct: &[PdqHash; 8],
+        bank_plain: &PdqHash,
+        bank_variants: &[VariantHash],
+    ) -> u32 {
+        if self == Self::DihedralDct {
+            return query_dct
+                .iter()
+                .map(|h| h.distance(bank_plain))
+                .min()
+                .unwrap_or(256);
+        }
+        let kept: Vec<VariantHash> = query
+            .iter()
+            .filter(|v| self.keeps(v.variant))
+            .copied()
+            .collect();
+        let banked: Vec<VariantHash> = bank_variants
+            .iter()
+            .filter(|v| self.keeps_banked(v.variant))
+            .copied()
+            .collect();
+        nearest_pairing(&kept, Some(bank_plain), &banked, 256).map_or(256, |m| m.distance)
+    }
+}
 
 /// One corpus image: its hashes as a bank holds them (plain PDQ, the
 /// one-DCT dihedral set, the crop hashes of the `crops` defence), as a
