@@ -14,14 +14,18 @@ mod store_access;
 mod token;
 mod transfer;
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
+use vigil_engine::monitor::MonitorOptions;
+use vigil_engine::monitor::hosts::HostRules;
 use vigil_engine::transfer::Format;
 use vigil_fetch::{Fetcher, UrlPolicy};
 use vigil_media::{HashOptions, Limits};
 use vigil_server::{HttpLimits, ServerSettings};
 use vigil_signal::PdqMode;
+use vigil_store::{NewSource, SourceKind};
 
 use crate::ExitStatus;
 use crate::cli::{
@@ -29,7 +33,9 @@ use crate::cli::{
 };
 use crate::cli_bench::BenchCommand;
 use crate::cli_eval::EvalCommand;
-use crate::cli_monitor::{MonitorCommand, ReportCommand};
+use crate::cli_monitor::{
+    MonitorCommand, MonitorRunArgs, ReportCommand, SourceAddArgs, SourceCommand, WebhookCommand,
+};
 use crate::cli_serve::ServeArgs;
 
 /// Runs the parsed command line.
@@ -177,9 +183,29 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             bench::text(&settings, stdout())
         }
         Command::Monitor(command) => match command {
-            MonitorCommand::Source(command) => monitor::source(&store, command, stdout()),
-            MonitorCommand::Webhook(command) => monitor::webhook(&store, command, stdout()),
-            MonitorCommand::Run(args) => monitor::run(&store, &args),
+            MonitorCommand::Source(command) => {
+                let action = match command {
+                    SourceCommand::Add(args) => monitor::SourceAction::Add(new_source(args)?),
+                    SourceCommand::List => monitor::SourceAction::List,
+                    SourceCommand::Remove { name } => monitor::SourceAction::Remove { name },
+                };
+                monitor::source(&store, action, stdout())
+            }
+            MonitorCommand::Webhook(command) => {
+                let action = match command {
+                    WebhookCommand::Add { name, url } => monitor::WebhookAction::Add { name, url },
+                    WebhookCommand::List => monitor::WebhookAction::List,
+                    WebhookCommand::Remove { name } => monitor::WebhookAction::Remove { name },
+                };
+                monitor::webhook(&store, action, stdout())
+            }
+            MonitorCommand::Run(args) => {
+                let settings = monitor::RunSettings {
+                    options: monitor_options(&args)?,
+                    progress: !args.no_progress,
+                };
+                monitor::run(&store, settings)
+            }
             MonitorCommand::Sightings { matched } => monitor::sightings(&store, matched, stdout()),
             MonitorCommand::Alerts => monitor::alerts(&store, stdout()),
         },
@@ -339,4 +365,115 @@ fn threads(args: &WorkerArgs) -> usize {
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         usize::from,
     )
+}
+
+/// A source to add, from `vigil monitor source add`'s arguments.
+fn new_source(args: SourceAddArgs) -> anyhow::Result<NewSource> {
+    let (kind, location) = match (args.feed, args.page, args.telegram) {
+        (Some(url), None, None) => (SourceKind::Feed, checked_url(&url)?),
+        (None, Some(url), None) => (SourceKind::Page, checked_url(&url)?),
+        (None, None, Some(path)) => {
+            let path = std::path::absolute(&path)
+                .with_context(|| format!("cannot resolve {}", path.display()))?;
+            (
+                SourceKind::TelegramExport,
+                path.to_string_lossy().into_owned(),
+            )
+        }
+        _ => bail!("give exactly one of --feed, --page or --telegram"),
+    };
+    Ok(NewSource {
+        name: args.name,
+        kind,
+        location,
+        interval_ms: i64::try_from(args.interval.as_millis()).unwrap_or(i64::MAX),
+        ignore_robots: args.ignore_robots,
+    })
+}
+
+fn checked_url(url: &str) -> anyhow::Result<String> {
+    let parsed = url::Url::parse(url).with_context(|| format!("{url:?} is not a URL"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        bail!("{url:?}: sources are read over http or https");
+    }
+    Ok(parsed.into())
+}
+
+/// The monitor's options from `vigil monitor run`'s arguments.
+fn monitor_options(args: &MonitorRunArgs) -> anyhow::Result<MonitorOptions> {
+    let defaults = MonitorOptions::default();
+    let mut policy = UrlPolicy {
+        allowed_hosts: args.allow_hosts.clone(),
+        allow_private: args.allow_private,
+        max_bytes: args.max_mib.saturating_mul(1024 * 1024),
+        timeout: args.timeout.max(Duration::from_secs(1)),
+        resolve: args
+            .resolve
+            .iter()
+            .map(|(host, ip)| (host.clone(), SocketAddr::new(*ip, 0)))
+            .collect(),
+        ..defaults.policy.clone()
+    };
+    if let Some(agent) = &args.user_agent {
+        policy.user_agent.clone_from(agent);
+    }
+    let mut host_rules = HostRules::new();
+    for (host, class) in &args.host_classes {
+        host_rules = host_rules.with(host, *class);
+    }
+    let banks = match &args.banks {
+        Some(names) => Some(
+            names
+                .iter()
+                .map(|name| store_access::bank_name(name))
+                .collect::<anyhow::Result<Vec<_>>>()?,
+        ),
+        None => None,
+    };
+    Ok(MonitorOptions {
+        policy,
+        ladder: args.ladder.clone(),
+        host_rules,
+        fetch_concurrency: args.concurrency.max(1),
+        per_host_concurrency: args.per_host.max(1),
+        per_host_gap: args.per_host_gap,
+        lookup: vigil_engine::LookupOptions {
+            max_distance: Some(args.max_distance),
+            banks,
+            ..defaults.lookup.clone()
+        },
+        media_dir: args.store_media.clone(),
+        unresponsive_after: args.unresponsive_after.max(1),
+        max_feed_bytes: usize::try_from(args.max_feed_mib.saturating_mul(1024 * 1024))
+            .unwrap_or(usize::MAX),
+        max_export_bytes: args.max_export_mib.saturating_mul(1024 * 1024),
+        ..defaults
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn run_args(args: &[&str]) -> MonitorRunArgs {
+        let cli = Cli::try_parse_from(["vigil", "monitor", "run"].iter().chain(args))
+            .unwrap_or_else(|e| panic!("{e}"));
+        match cli.command {
+            Command::Monitor(MonitorCommand::Run(args)) => args,
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn feed_and_export_caps_come_from_the_command_line() {
+        let defaults = monitor_options(&run_args(&[])).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(defaults.max_feed_bytes, 16 * 1024 * 1024);
+        assert_eq!(defaults.max_export_bytes, 512 * 1024 * 1024);
+        let set = monitor_options(&run_args(&["--max-feed-mib", "2", "--max-export-mib", "3"]))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(set.max_feed_bytes, 2 * 1024 * 1024);
+        assert_eq!(set.max_export_bytes, 3 * 1024 * 1024);
+    }
 }
