@@ -23,6 +23,7 @@
 //! which step) that led to them. No caller acts on a kind of failure, so a
 //! typed enum would only wrap every other crate's error. A measurement that
 //! comes out badly is a result, not an error: see [`Checks`].
+#![deny(missing_docs)]
 
 mod bench;
 mod eval;
