@@ -57,7 +57,7 @@ pub(crate) enum EvalCommand {
     /// matches among unrelated texts, lookup time), under the family name.
     ///
     ///   target/release/vigil eval text
-    Text(crate::cli::BenchTextArgs),
+    Text(crate::cli_bench::BenchTextArgs),
 }
 
 #[derive(Debug, Args)]

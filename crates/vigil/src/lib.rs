@@ -10,6 +10,7 @@
 //!   an internal error.
 
 mod cli;
+mod cli_bench;
 mod cli_eval;
 mod cli_monitor;
 mod cli_serve;

@@ -5,89 +5,40 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use vigil_engine::exchange::ExchangeSettings;
-use vigil_fetch::{Fetcher, UrlPolicy};
-use vigil_server::{HttpLimits, ServerSettings};
-use vigil_store::Role;
+use vigil_server::ServerSettings;
 
 use super::store_access::StoreSettings;
 use crate::ExitStatus;
-use crate::cli::RoleArg;
-use crate::cli_serve::{ServeArgs, ServeLimitArgs};
 
 /// How often the server picks up changes other processes make to the store.
 const FOLLOW_EVERY: Duration = Duration::from_millis(500);
 
 /// The server's address and settings, resolved from the command line.
 pub(crate) struct Serve {
-    listen: SocketAddr,
-    settings: ServerSettings,
-}
-
-/// Resolves `vigil serve`'s arguments. Tokens become mandatory on any
-/// address but loopback: there the API is reachable by others.
-pub(crate) fn settings(args: &ServeArgs, role: fn(RoleArg) -> Role) -> anyhow::Result<Serve> {
-    let policy = UrlPolicy {
-        allowed_hosts: args.fetch_allowed_hosts.clone(),
-        allow_private: args.fetch_allow_private,
-        max_bytes: args.fetch_max_mib.saturating_mul(1024 * 1024),
-        timeout: Duration::from_secs(args.fetch_timeout.max(1)),
-        ..UrlPolicy::default()
-    };
-    let fetcher = Fetcher::new(policy).context("cannot set up URL fetching")?;
-    let mut roles: Vec<Role> = args.roles.iter().copied().map(role).collect();
-    roles.sort();
-    roles.dedup();
-    let exchange_dir = match &args.exchange_dir {
-        Some(dir) => Some(
-            std::fs::canonicalize(dir)
-                .with_context(|| format!("exchange directory {}", dir.display()))?,
-        ),
-        None => None,
-    };
-    Ok(Serve {
-        listen: args.listen,
-        settings: ServerSettings {
-            roles,
-            require_tokens: args.require_tokens || !args.listen.ip().is_loopback(),
-            fetcher,
-            exchanges: ExchangeSettings {
-                local_file_dir: exchange_dir,
-            },
-            exchange_interval: (args.exchange_interval > 0)
-                .then(|| Duration::from_secs(args.exchange_interval)),
-            limits: limits(&args.limits),
-            public_hosts: args.public_hosts.clone(),
-        },
-    })
+    pub(crate) listen: SocketAddr,
+    /// Its `limits.max_connections` is the cap asked for: [`run`] lowers it
+    /// to what the file descriptor limit allows.
+    pub(crate) settings: ServerSettings,
 }
 
 /// File descriptors kept for everything but client connections: the
 /// store, fetches, FFmpeg's pipes, temporary files.
 const RESERVED_DESCRIPTORS: u64 = 256;
 
-fn limits(args: &ServeLimitArgs) -> HttpLimits {
-    let mib = |n: u64| n.saturating_mul(1024 * 1024);
+/// The `requested` connection cap, lowered (with a warning) to what the
+/// file descriptor limit allows once raised.
+fn fit_connections(requested: usize) -> usize {
     let descriptors = raise_descriptor_limit();
     let usable = usize::try_from(descriptors.saturating_sub(RESERVED_DESCRIPTORS).max(16))
         .unwrap_or(usize::MAX);
-    if args.max_connections > usable {
+    if requested > usable {
         tracing::warn!(
-            requested = args.max_connections,
+            requested,
             usable,
             "--max-connections is above what the file descriptor limit allows: serving at most {usable}"
         );
     }
-    HttpLimits {
-        json_body_bytes: args.max_json_kib.saturating_mul(1024),
-        upload_bytes: mib(args.max_upload_mib),
-        memory_budget_bytes: mib(args.memory_budget_mib),
-        max_connections: args.max_connections.min(usable).max(1),
-        idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
-        header_timeout: Duration::from_secs(args.header_timeout.max(1)),
-        body_timeout: Duration::from_secs(args.body_timeout.max(1)),
-        ..HttpLimits::default()
-    }
+    requested.min(usable).max(1)
 }
 
 /// Raises the soft limit on open files to the hard one (as servers do, so
@@ -111,7 +62,11 @@ fn raise_descriptor_limit() -> u64 {
 }
 
 pub(crate) fn run(store: &StoreSettings, serve: Serve) -> anyhow::Result<ExitStatus> {
-    let Serve { listen, settings } = serve;
+    let Serve {
+        listen,
+        mut settings,
+    } = serve;
+    settings.limits.max_connections = fit_connections(settings.limits.max_connections);
     let engine = Arc::new(store.engine()?);
     if settings.require_tokens
         && engine

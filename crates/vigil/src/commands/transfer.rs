@@ -9,27 +9,19 @@ use vigil_engine::transfer::{self, Format};
 
 use super::store_access::{ACTOR, StoreSettings, bank_name};
 use crate::ExitStatus;
-use crate::cli::FileFormat;
 
-fn format(format: FileFormat) -> Format {
-    match format {
-        FileFormat::Jsonl => Format::JsonLines,
-        FileFormat::Csv => Format::Csv,
-        FileFormat::LocalFile => Format::LocalFile,
-    }
-}
-
-/// Imports `file` into `bank` in one transaction.
+/// Imports `file` into `bank` in one transaction, in the `chosen` format or
+/// else the one its name or first line shows.
 pub(crate) fn import(
     store: &StoreSettings,
     bank: &str,
     file: &PathBuf,
-    chosen: Option<FileFormat>,
+    chosen: Option<Format>,
     mut out: impl Write,
 ) -> anyhow::Result<ExitStatus> {
     let bank = bank_name(bank)?;
     let file_format = match chosen {
-        Some(chosen) => format(chosen),
+        Some(chosen) => chosen,
         None => match Format::from_file_name(&file.to_string_lossy()) {
             Some(by_name) => by_name,
             None => sniff(file)?,
@@ -88,7 +80,7 @@ fn sniff(file: &PathBuf) -> anyhow::Result<Format> {
 pub(crate) fn export(
     store: &StoreSettings,
     bank: &str,
-    chosen: FileFormat,
+    format: Format,
     out: impl Write,
 ) -> anyhow::Result<ExitStatus> {
     let bank = bank_name(bank)?;
@@ -96,6 +88,6 @@ pub(crate) fn export(
     if store.bank(&bank)?.is_none() {
         anyhow::bail!("bank {bank} not found");
     }
-    transfer::export(&*store, &bank, format(chosen), out)?;
+    transfer::export(&*store, &bank, format, out)?;
     Ok(ExitStatus::Success)
 }

@@ -12,20 +12,24 @@ use serde_json::json;
 use vigil_media::{Limits, decode_image};
 use vigil_signal::{PdqHash, PdqHasher, PdqMode};
 
-use super::bench_images;
-use super::bench_support::process_memory_bytes;
-use crate::ExitStatus;
+use super::images;
+use crate::support::process_memory_bytes;
 
-/// Resolved settings for `vigil bench hash`.
+/// Settings of `vigil bench hash`.
 #[derive(Debug, Clone)]
-pub(crate) struct BenchHashSettings {
-    pub(crate) dir: Option<PathBuf>,
-    pub(crate) sizes: Vec<(u32, u32)>,
-    pub(crate) count: Option<usize>,
-    pub(crate) rounds: u32,
+pub struct BenchHashSettings {
+    /// A folder of images to time instead of generated ones.
+    pub dir: Option<PathBuf>,
+    /// Sizes (width, height) of the generated JPEGs, one set each.
+    pub sizes: Vec<(u32, u32)>,
+    /// Images generated per size; `None`: 40 up to 1 megapixel, else 10.
+    pub count: Option<usize>,
+    /// Timed passes over each set; the fastest counts.
+    pub rounds: u32,
     /// The Python interpreter for the reference, or `None` to skip it.
-    pub(crate) python: Option<String>,
-    pub(crate) threads: usize,
+    pub python: Option<String>,
+    /// Worker threads of the all-cores runs.
+    pub threads: usize,
 }
 
 /// One image set: a label and its files' bytes, held in memory so that disk
@@ -53,7 +57,10 @@ struct Measurement {
     hash_ms_per_image: Option<f64>,
 }
 
-pub(crate) fn run(settings: &BenchHashSettings, mut out: impl Write) -> anyhow::Result<ExitStatus> {
+/// Times every image set with both PDQ modes on one thread and on
+/// `threads`, then the reference, writing one JSON line per measurement and
+/// comparison to `out` and a table to stderr.
+pub fn run(settings: &BenchHashSettings, mut out: impl Write) -> anyhow::Result<()> {
     let scratch = tempfile::tempdir().context("cannot create a temporary folder")?;
     let sets = image_sets(settings, scratch.path())?;
     let pool = rayon::ThreadPoolBuilder::new()
@@ -141,7 +148,7 @@ pub(crate) fn run(settings: &BenchHashSettings, mut out: impl Write) -> anyhow::
         json!({ "peak_rss_bytes": process_memory_bytes("VmHWM") })
     )?;
     print_table(&table);
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 fn image_sets(settings: &BenchHashSettings, scratch: &Path) -> anyhow::Result<Vec<ImageSet>> {
@@ -174,10 +181,7 @@ fn image_sets(settings: &BenchHashSettings, scratch: &Path) -> anyhow::Result<Ve
                         10
                     });
                 eprintln!("generating {count} JPEGs of {w}x{h}…");
-                Ok((
-                    format!("{w}x{h}"),
-                    bench_images::generate(scratch, w, h, count)?,
-                ))
+                Ok((format!("{w}x{h}"), images::generate(scratch, w, h, count)?))
             })
             .collect::<anyhow::Result<_>>()?,
     };
@@ -295,8 +299,7 @@ fn run_pdqhash(
     scratch: &Path,
 ) -> anyhow::Result<Result<Reference, String>> {
     let script = scratch.join("bench_pdqhash.py");
-    std::fs::write(&script, include_str!("bench_pdqhash.py"))
-        .context("writing the Python benchmark")?;
+    std::fs::write(&script, include_str!("pdqhash.py")).context("writing the Python benchmark")?;
     let request = json!({ "files": set.files, "rounds": rounds, "processes": threads });
     eprintln!("running pdqhash + Pillow on {}…", set.label);
     let output = match std::process::Command::new(python)

@@ -8,20 +8,28 @@ use rayon::prelude::*;
 use serde_json::json;
 use vigil_index::{Code256, HammingIndex, Hit};
 
-use super::bench_support::{SplitMix, process_memory_bytes};
-use crate::ExitStatus;
+use crate::Checks;
+use crate::support::{SplitMix, process_memory_bytes};
 
-/// Resolved settings for `vigil bench index`.
+/// Settings of `vigil bench index`.
 #[derive(Debug, Clone)]
-pub(crate) struct BenchIndexSettings {
-    pub(crate) size: usize,
-    pub(crate) queries: usize,
-    pub(crate) radius: u32,
-    pub(crate) clustered: bool,
-    pub(crate) recall_queries: usize,
-    pub(crate) seed: u64,
-    pub(crate) snapshot: Option<std::path::PathBuf>,
-    pub(crate) threads: usize,
+pub struct BenchIndexSettings {
+    /// Codes in the index.
+    pub size: usize,
+    /// Queries timed (half planted near-duplicates, half random).
+    pub queries: usize,
+    /// Search radius.
+    pub radius: u32,
+    /// Draw the database from clusters of near-duplicates.
+    pub clustered: bool,
+    /// Queries checked against a brute-force scan.
+    pub recall_queries: usize,
+    /// Seed of the synthetic data.
+    pub seed: u64,
+    /// Also time saving the index to this file and loading it back.
+    pub snapshot: Option<std::path::PathBuf>,
+    /// Threads of the all-threads runs.
+    pub threads: usize,
 }
 
 /// Synthetic codes from the benchmark generator.
@@ -65,10 +73,11 @@ fn database(size: usize, clustered: bool, rng: &mut SplitMix) -> Vec<Code256> {
     codes
 }
 
-pub(crate) fn run(
-    settings: &BenchIndexSettings,
-    mut out: impl Write,
-) -> anyhow::Result<ExitStatus> {
+/// Builds the index, times queries on one and all threads, checks recall
+/// against a brute-force scan, inserts and merges, and writes one JSON
+/// object to `out`. [`Checks::Failed`] when an answer differed from the
+/// scan's or an insert was not found.
+pub fn run(settings: &BenchIndexSettings, mut out: impl Write) -> anyhow::Result<Checks> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads)
         .build()
@@ -237,9 +246,5 @@ pub(crate) fn run(
         "debug_build": cfg!(debug_assertions),
     });
     writeln!(out, "{report}")?;
-    Ok(if exact && insert_visible && still_found {
-        ExitStatus::Success
-    } else {
-        ExitStatus::InputsFailed
-    })
+    Ok(Checks::from_held(exact && insert_visible && still_found))
 }

@@ -21,17 +21,22 @@ use vigil_signal::vpdq::{
     DEFAULT_FRAME_DISTANCE, DEFAULT_QUALITY_THRESHOLD, DEFAULT_QUERY_MATCH_PCT, match_frames,
 };
 
-use super::eval_images::{corpus_files, progress_bar, related_groups};
-use crate::ExitStatus;
+use super::corpus::{corpus_files, progress_bar, related_groups};
 
-/// Resolved arguments.
+/// Settings of `vigil eval videos`.
 #[derive(Debug, Clone)]
-pub(crate) struct EvalVideosSettings {
-    pub(crate) corpus: PathBuf,
-    pub(crate) limit: Option<usize>,
-    pub(crate) threads: usize,
-    pub(crate) progress: bool,
-    pub(crate) related: Option<PathBuf>,
+pub struct EvalVideosSettings {
+    /// A folder of videos, searched recursively.
+    pub corpus: PathBuf,
+    /// Only the first videos (by path).
+    pub limit: Option<usize>,
+    /// Worker threads.
+    pub threads: usize,
+    /// Show a progress bar.
+    pub progress: bool,
+    /// Groups of related videos (`group<TAB>path` lines); default
+    /// `related.tsv` in the corpus, when it exists.
+    pub related: Option<PathBuf>,
 }
 
 /// One edit, made by FFmpeg.
@@ -177,10 +182,9 @@ struct MeasuredVideo {
     copies: Vec<Option<(f64, f64)>>,
 }
 
-pub(crate) fn run(
-    settings: &EvalVideosSettings,
-    mut out: impl Write,
-) -> anyhow::Result<ExitStatus> {
+/// Edits and hashes every corpus video, compares every pair, and writes the
+/// report as one JSON object to `out` (a table on stderr).
+pub fn run(settings: &EvalVideosSettings, mut out: impl Write) -> anyhow::Result<()> {
     let mut paths = corpus_files(
         &settings.corpus,
         &["avi", "mp4", "mkv", "webm", "mov", "ogv"],
@@ -232,7 +236,7 @@ pub(crate) fn run(
     let report = report(&measured, paths.len() - measured.len(), started);
     print_table(&report);
     writeln!(out, "{report}")?;
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 /// Hashes one video as `vigil match` does (a frame a second).

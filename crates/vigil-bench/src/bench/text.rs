@@ -23,26 +23,26 @@ use serde_json::json;
 use vigil_index::TextIndex;
 use vigil_signal::text::{QUERY_SAMPLE, TextSketch};
 
-use super::bench_support::{SplitMix, process_memory_bytes};
-use super::bench_text_corpus::{Document, Generator, VariantKind};
-use crate::ExitStatus;
+use super::text_corpus::{Document, Generator, VariantKind};
+use crate::support::{SplitMix, process_memory_bytes};
 
-/// Resolved settings for `vigil bench text`.
+/// Settings of `vigil bench text` (and `vigil eval text`).
 #[derive(Debug, Clone)]
-pub(crate) struct BenchTextSettings {
+pub struct BenchTextSettings {
     /// A folder of text files (one document each); none: generate.
-    pub(crate) corpus: Option<PathBuf>,
+    pub corpus: Option<PathBuf>,
     /// Documents generated when no corpus is given.
-    pub(crate) documents: usize,
+    pub documents: usize,
     /// Unrelated texts looked up for false matches.
-    pub(crate) unrelated: usize,
+    pub unrelated: usize,
     /// Texts in the bank (documents plus generated filler).
-    pub(crate) bank: usize,
+    pub bank: usize,
     /// Containment threshold of a match.
-    pub(crate) threshold: f64,
+    pub threshold: f64,
     /// Sample size of banked sketches.
-    pub(crate) sample: usize,
-    pub(crate) seed: u64,
+    pub sample: usize,
+    /// Seed of the generated texts and edits.
+    pub seed: u64,
 }
 
 /// What one lookup of an edited copy found.
@@ -57,7 +57,10 @@ struct Lookup {
     search_micros: f64,
 }
 
-pub(crate) fn run(settings: &BenchTextSettings, mut out: impl Write) -> anyhow::Result<ExitStatus> {
+/// Banks the corpus with filler, looks up every edited copy and the
+/// unrelated texts, and writes one JSON object to `out` (a table on
+/// stderr).
+pub fn run(settings: &BenchTextSettings, mut out: impl Write) -> anyhow::Result<()> {
     let generator = Generator::new(settings.seed);
     let documents = match &settings.corpus {
         Some(dir) => read_corpus(dir)?,
@@ -208,7 +211,7 @@ pub(crate) fn run(settings: &BenchTextSettings, mut out: impl Write) -> anyhow::
         "rss_growth_bytes": process_memory_bytes("VmRSS").unwrap_or(0).saturating_sub(rss_before),
     });
     writeln!(out, "{summary}")?;
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 /// The `i`-th generated text not in the corpus (bank filler or unrelated

@@ -14,26 +14,24 @@ use vigil_signal::vpdq::{self, VpdqFrame};
 use vigil_signal::{PdqHash, SignalType, SignalValue};
 use vigil_store::{BankName, NewContent, SqliteStore};
 
-use super::bench_support::SplitMix;
-use crate::ExitStatus;
+use crate::support::SplitMix;
 
-/// Resolved settings for `vigil bench video`.
+/// Settings of `vigil bench video`.
 #[derive(Debug, Clone)]
-pub(crate) struct BenchVideoSettings {
+pub struct BenchVideoSettings {
     /// Videos to hash (files or folders); none skips the hashing part.
-    pub(crate) videos: Vec<PathBuf>,
+    pub videos: Vec<PathBuf>,
     /// Videos in the synthetic bank; 0 skips the matching part.
-    pub(crate) bank_videos: usize,
+    pub bank_videos: usize,
     /// Frames (at one per second) of each banked video and of the query.
-    pub(crate) frames: usize,
+    pub frames: usize,
     /// Queries timed.
-    pub(crate) queries: usize,
+    pub queries: usize,
 }
 
-pub(crate) fn run(
-    settings: &BenchVideoSettings,
-    mut out: impl Write,
-) -> anyhow::Result<ExitStatus> {
+/// Times hashing each video, then matching against a synthetic bank,
+/// writing one JSON line per part to `out`.
+pub fn run(settings: &BenchVideoSettings, mut out: impl Write) -> anyhow::Result<()> {
     for video in list_videos(&settings.videos)? {
         let line = bench_hashing(&video)?;
         writeln!(out, "{line}")?;
@@ -42,7 +40,7 @@ pub(crate) fn run(
         let line = bench_matching(settings)?;
         writeln!(out, "{line}")?;
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 fn list_videos(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use image::codecs::jpeg::JpegEncoder;
 
-use super::bench_support::SplitMix;
+use crate::support::SplitMix;
 
-/// Parses `WIDTHxHEIGHT`.
-pub(crate) fn parse_size(text: &str) -> anyhow::Result<(u32, u32)> {
+/// Parses `WIDTHxHEIGHT` (an image size of `vigil bench hash`), up to
+/// 100 megapixels.
+pub fn parse_size(text: &str) -> anyhow::Result<(u32, u32)> {
     let parsed = text
         .split_once(['x', 'X'])
         .and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)));

@@ -4,8 +4,8 @@ use std::io::Write;
 
 use vigil_monitor::HostTakedowns;
 
-use super::store_access::StoreSettings;
 use crate::ExitStatus;
+use crate::commands::store_access::StoreSettings;
 
 /// `vigil report takedowns`: per host, as a table or JSON Lines.
 pub(crate) fn takedowns(

@@ -1,6 +1,8 @@
 //! `vigil bench import`: import speed and engine start-up over a store.
 
 use std::io::{BufReader, Write};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -8,22 +10,43 @@ use serde_json::json;
 use vigil_engine::transfer::{self, Format};
 use vigil_engine::{Engine, LookupOptions};
 use vigil_signal::{PdqHash, SignalValue};
-use vigil_store::BankName;
+use vigil_store::{BankName, Store};
 
-use super::bench_support::{SplitMix, process_memory_bytes};
-use super::store_access::{ACTOR, StoreSettings};
-use crate::ExitStatus;
+use crate::Checks;
+use crate::support::{SplitMix, process_memory_bytes};
 
-pub(crate) fn run(
-    store: &StoreSettings,
-    size: usize,
+/// Who the audit log records for the benchmark's writes: the command line,
+/// as for `vigil import`.
+const ACTOR: &str = "cli";
+
+/// Settings of `vigil bench import`.
+#[derive(Debug, Clone)]
+pub struct BenchImportSettings {
+    /// Contents to import.
+    pub size: usize,
+    /// The store is PostgreSQL, shared with other data (the benchmark's
+    /// bank is deleted afterwards), rather than SQLite in a data directory
+    /// of the benchmark's own.
+    pub postgres: bool,
+}
+
+/// Opens the store the benchmark imports into, given a fresh data
+/// directory for an embedded store (a shared store ignores it). Each call
+/// opens it anew, as a process starting up would.
+pub type OpenStore<'a> = dyn Fn(&Path) -> anyhow::Result<Arc<dyn Store>> + 'a;
+
+/// Writes `size` synthetic contents to a JSON Lines file, imports it, then
+/// times opening the engine over the store and looks the first content up,
+/// writing one JSON object to `out`. [`Checks::Failed`] when the first
+/// content is not found.
+pub fn run(
+    settings: &BenchImportSettings,
+    open: &OpenStore<'_>,
     mut out: impl Write,
-) -> anyhow::Result<ExitStatus> {
+) -> anyhow::Result<Checks> {
+    let size = settings.size;
     let scratch = tempfile::tempdir().context("cannot create a temporary folder")?;
-    let settings = StoreSettings {
-        data_dir: scratch.path().join("data"),
-        database: store.database.clone(),
-    };
+    let data_dir = scratch.path().join("data");
     let file = scratch.path().join("import.jsonl");
     eprintln!("writing {size} contents to {}…", file.display());
     let mut rng = SplitMix(7);
@@ -43,7 +66,7 @@ pub(crate) fn run(
         writer.flush()?;
     }
     let bytes = std::fs::metadata(&file)?.len();
-    let target = settings.open()?;
+    let target = open(&data_dir)?;
     let bank: BankName = format!("BENCH_IMPORT_{}", std::process::id()).parse()?;
     target.create_bank(&bank, 1.0, ACTOR)?;
 
@@ -73,19 +96,19 @@ pub(crate) fn run(
     eprintln!("opening the engine…");
     let rss_before = process_memory_bytes("VmRSS");
     let started = Instant::now();
-    let engine = Engine::open(settings.open()?)?;
+    let engine = Engine::open(open(&data_dir)?)?;
     let start_seconds = started.elapsed().as_secs_f64();
     let found = first_pdq
         .map(|pdq| engine.lookup(&SignalValue::Pdq(pdq), &LookupOptions::default()))
         .transpose()?
         .is_some_and(|matches| matches.iter().any(|m| Some(m.content_id) == first_id));
     let indexed = engine.indexed();
-    if settings.database.is_some() {
+    if settings.postgres {
         engine.delete_bank(&bank, ACTOR)?;
     }
     let report = json!({
         "contents": size,
-        "store": if settings.database.is_some() { "postgres" } else { "sqlite" },
+        "store": if settings.postgres { "postgres" } else { "sqlite" },
         "file_bytes": bytes,
         "import_seconds": import_seconds,
         "imports_per_second": size as f64 / import_seconds,
@@ -96,9 +119,5 @@ pub(crate) fn run(
         "debug_build": cfg!(debug_assertions),
     });
     writeln!(out, "{report}")?;
-    Ok(if found {
-        ExitStatus::Success
-    } else {
-        ExitStatus::InputsFailed
-    })
+    Ok(Checks::from_held(found))
 }

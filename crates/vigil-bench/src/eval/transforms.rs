@@ -7,7 +7,7 @@ use image::codecs::jpeg::JpegEncoder;
 use image::imageops::{self, FilterType};
 use image::{Rgb, RgbImage};
 
-use super::bench_support::SplitMix;
+use crate::support::SplitMix;
 
 /// One named edit.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,4 +1,4 @@
-//! What the benchmark commands share: reproducible random numbers and the
+//! What the harnesses share: reproducible random numbers and the
 //! process's memory figures.
 
 /// SplitMix64: a tiny deterministic generator, so every run of a benchmark

@@ -7,7 +7,7 @@
 //! from three-letter roots and common patterns). The text says nothing: it
 //! has the statistics of statements, not their content.
 
-use super::bench_support::SplitMix;
+use crate::support::SplitMix;
 
 const ENGLISH_HEAD: &str = "the of and to a in is that for it as was with be by on not he this \
     are or his from at which but have an they you were her she there been one all we their has \

@@ -15,22 +15,29 @@ use vigil_fetch::UrlPolicy;
 use vigil_monitor::report::percentile;
 use vigil_monitor::{Monitor, MonitorOptions, scan_bytes};
 use vigil_sim::{Ecosystem, Hosted, PostSpec, Scenario, SourceSpec};
-use vigil_store::{NewContent, NewSource, SourceKind, SqliteStore, Store};
+use vigil_store::{BankName, NewContent, NewSource, SourceKind, SqliteStore, Store};
 
-use super::bench_support::{SplitMix, process_memory_bytes};
-use crate::ExitStatus;
+use crate::support::{SplitMix, process_memory_bytes};
 
-/// Resolved arguments.
+/// Settings of `vigil bench monitor`.
 #[derive(Debug, Clone)]
-pub(crate) struct BenchMonitorSettings {
-    pub(crate) posts: usize,
-    pub(crate) links: usize,
-    pub(crate) sources: usize,
-    pub(crate) interval: Duration,
-    pub(crate) duration: Duration,
-    pub(crate) banked_share: f64,
-    pub(crate) per_host_gap: Duration,
-    pub(crate) vectors: PathBuf,
+pub struct BenchMonitorSettings {
+    /// Posts in the simulation.
+    pub posts: usize,
+    /// Links in all, spread over the posts.
+    pub links: usize,
+    /// Beacon sources (feeds, pages and channel exports in turn).
+    pub sources: usize,
+    /// How often each source is read.
+    pub interval: Duration,
+    /// Over how long the posts appear.
+    pub duration: Duration,
+    /// Share (0–1) of links that point to banked content.
+    pub banked_share: f64,
+    /// Least time between two requests to one host.
+    pub per_host_gap: Duration,
+    /// The reference vectors folder (images are served from `pdq/`).
+    pub vectors: PathBuf,
 }
 
 /// File hosts of the simulation: lockers wrap files in landing pages.
@@ -57,10 +64,10 @@ struct Planted {
     alert_urls: Vec<String>,
 }
 
-pub(crate) fn run(
-    settings: &BenchMonitorSettings,
-    mut out: impl Write,
-) -> anyhow::Result<ExitStatus> {
+/// Runs the monitor against the simulation in real time until every banked
+/// link is alerted (or a drain timeout), and writes one JSON object to
+/// `out` (pretty on stderr too).
+pub fn run(settings: &BenchMonitorSettings, mut out: impl Write) -> anyhow::Result<()> {
     if settings.posts == 0 || settings.links == 0 || settings.sources == 0 {
         bail!("--posts, --links and --sources must be at least 1");
     }
@@ -77,7 +84,7 @@ pub(crate) fn run(
     let work = tempfile::tempdir().context("cannot make a temporary folder")?;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&work.path().join("vigil.db"))?);
     let engine = Arc::new(Engine::open(Arc::clone(&store))?);
-    let bank = super::store_access::bank_name(BANK)?;
+    let bank: BankName = BANK.parse()?;
     engine.create_bank(&bank, 1.0, "bench")?;
     let contents = items[..banked_items]
         .iter()
@@ -178,7 +185,7 @@ pub(crate) fn run(
     })?;
     eprintln!("{}", serde_json::to_string_pretty(&report)?);
     writeln!(out, "{report}")?;
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 /// When the first alert naming each URL arrived.

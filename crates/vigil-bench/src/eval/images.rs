@@ -4,7 +4,6 @@
 //! false-positive rate over every distinct pair of corpus images, a
 //! threshold sweep, what each defence costs, and an SVG chart.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -12,57 +11,44 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use image::RgbImage;
 use image::imageops::{self, FilterType};
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
-use vigil_media::{Defences, VariantHash, bank_variants, query_variants};
+use vigil_media::{Defences, bank_variants, query_variants};
 use vigil_signal::{PdqHash, PdqHasher, PdqMode};
 
-use super::eval_report::{CONFIGS, report, write_chart, write_details};
-use super::eval_transforms::ALL;
-use crate::ExitStatus;
+use super::chart::write_chart;
+use super::corpus::{corpus_files, progress_bar, related_groups};
+use super::report::{CONFIGS, Measured, print_table, report, write_details};
+use super::transforms::ALL;
 
-/// Resolved arguments.
+/// Settings of `vigil eval images`.
 #[derive(Debug, Clone)]
-pub(crate) struct EvalImagesSettings {
-    pub(crate) corpus: PathBuf,
-    pub(crate) threshold: u32,
-    pub(crate) max_side: u32,
-    pub(crate) limit: Option<usize>,
-    pub(crate) threads: usize,
-    pub(crate) progress: bool,
+pub struct EvalImagesSettings {
+    /// A folder of JPEG and PNG images, searched recursively.
+    pub corpus: PathBuf,
+    /// The PDQ distance that counts as a match.
+    pub threshold: u32,
+    /// Images are scaled so their longer side is at most this before the
+    /// edits.
+    pub max_side: u32,
+    /// Only the first images (by path).
+    pub limit: Option<usize>,
+    /// Worker threads.
+    pub threads: usize,
+    /// Show a progress bar.
+    pub progress: bool,
     /// Where to write the SVG chart, if anywhere.
-    pub(crate) chart: Option<PathBuf>,
+    pub chart: Option<PathBuf>,
     /// Where to write per-image distances and the false pairs (JSON Lines).
-    pub(crate) details: Option<PathBuf>,
+    pub details: Option<PathBuf>,
     /// Groups of related images (`group<TAB>path` lines, paths relative to
     /// the corpus); default `related.tsv` in the corpus, when it exists.
-    pub(crate) related: Option<PathBuf>,
+    pub related: Option<PathBuf>,
 }
 
-/// One corpus image: its hashes as a bank holds them (plain PDQ, the
-/// one-DCT dihedral set, the crop hashes of the `crops` defence), as a
-/// pristine query is looked up (every defence's variants), and for each
-/// transformed copy its effective distance under each config.
-pub(crate) struct Measured {
-    pub(crate) path: PathBuf,
-    /// The group of related images it belongs to, if any.
-    pub(crate) group: Option<usize>,
-    pub(crate) original: PdqHash,
-    pub(crate) dct_variants: [PdqHash; 8],
-    pub(crate) query: Vec<VariantHash>,
-    pub(crate) bank: Vec<VariantHash>,
-    /// Per transform (in [`ALL`] order), per config (in [`CONFIGS`] order).
-    pub(crate) copies: Vec<[u32; CONFIGS.len()]>,
-    /// Time to compute each config's query hashes for the original, and
-    /// the bank's crop hashes (seconds).
-    pub(crate) query_seconds: [f64; CONFIGS.len()],
-    pub(crate) bank_seconds: f64,
-}
-
-pub(crate) fn run(
-    settings: &EvalImagesSettings,
-    mut out: impl Write,
-) -> anyhow::Result<ExitStatus> {
+/// Edits and hashes every corpus image, compares every pair, and writes the
+/// report as one JSON object to `out` (a table on stderr; the chart and the
+/// details where the settings say).
+pub fn run(settings: &EvalImagesSettings, mut out: impl Write) -> anyhow::Result<()> {
     let mut paths = corpus_files(&settings.corpus, &["jpg", "jpeg", "png"])?;
     let groups = related_groups(&settings.corpus, settings.related.as_deref())?;
     if let Some(limit) = settings.limit {
@@ -108,78 +94,9 @@ pub(crate) fn run(
         write_details(&measured, &pairs, settings.threshold, path)
             .with_context(|| format!("cannot write the details to {}", path.display()))?;
     }
-    super::eval_report::print_table(&report, settings.threshold);
+    print_table(&report, settings.threshold);
     writeln!(out, "{report}")?;
-    Ok(ExitStatus::Success)
-}
-
-/// The group of each related image (see `scripts/eval-corpus`): from
-/// `related`, or `related.tsv` in the corpus when it exists; no groups
-/// otherwise.
-pub(crate) fn related_groups(
-    corpus: &Path,
-    related: Option<&Path>,
-) -> anyhow::Result<HashMap<PathBuf, usize>> {
-    let default = corpus.join("related.tsv");
-    let path = match related {
-        Some(path) => path.to_owned(),
-        None if default.is_file() => default,
-        None => return Ok(HashMap::new()),
-    };
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read the related images from {}", path.display()))?;
-    let mut names: HashMap<&str, usize> = HashMap::new();
-    let mut groups = HashMap::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let Some((group, member)) = line.split_once('\t') else {
-            bail!("{}:{}: expected group<TAB>path", path.display(), n + 1);
-        };
-        let next = names.len();
-        let id = *names.entry(group).or_insert(next);
-        groups.insert(PathBuf::from(member), id);
-    }
-    Ok(groups)
-}
-
-/// The files under `dir` whose extension is one of `extensions`
-/// (lower-case), sorted: an evaluation corpus.
-pub(crate) fn corpus_files(dir: &Path, extensions: &[&str]) -> anyhow::Result<Vec<PathBuf>> {
-    if !dir.is_dir() {
-        bail!(
-            "no corpus at {}: build it with scripts/eval-corpus DIR",
-            dir.display()
-        );
-    }
-    let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(walkdir::DirEntry::into_path)
-        .filter(|p| {
-            p.extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| extensions.contains(&e.to_ascii_lowercase().as_str()))
-        })
-        .collect();
-    paths.sort();
-    Ok(paths)
-}
-
-/// An evaluation's progress bar (hidden unless `show`), counting `what`.
-pub(crate) fn progress_bar(len: usize, what: &str, show: bool) -> ProgressBar {
-    let bar = if show {
-        ProgressBar::new(len as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    let template = format!("{{spinner}} {what} {{pos}}/{{len}} [{{bar:30}}] eta {{eta}}");
-    if let Ok(style) = ProgressStyle::with_template(&template) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
+    Ok(())
 }
 
 /// Decodes one image (scaled so its longer side is at most `max_side`:
