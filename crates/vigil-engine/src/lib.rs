@@ -23,6 +23,7 @@
 #![deny(missing_docs)]
 
 mod access;
+mod banks;
 pub mod coinflip;
 mod defences;
 mod error;
@@ -44,7 +45,7 @@ use vigil_store::{Bank, BankName, Content, ContentUpdate, NewContent, Signals, S
 
 pub use access::secret_digest;
 pub use defences::DefendedMatch;
-pub use error::Error;
+pub use error::{Error, Missing};
 use indexes::{EXACT_TYPES, Indexes};
 pub use video::{UNTRUSTED_VIDEO_LIMITS, video_bytes_signals};
 
@@ -181,7 +182,12 @@ impl Engine {
         Ok(Self { store, indexes })
     }
 
-    /// The store underneath.
+    /// The store underneath. Callers outside the engine read and write
+    /// through its methods instead.
+    // TODO(#18): crate-private once the monitor (its sightings listing and
+    // takedown report, read by `/v1/sightings` and `/v1/reports/takedowns`)
+    // lives in `vigil-monitor` with its own API.
+    #[doc(hidden)]
     pub fn store(&self) -> &dyn Store {
         &*self.store
     }
@@ -305,16 +311,17 @@ impl Engine {
         Ok((ids[0], details.signals))
     }
 
-    /// Changes a content's enabled state, note or labels.
+    /// Changes a content's enabled state, note or labels; returns it as
+    /// changed.
     pub fn update_content(
         &self,
         id: i64,
         update: &ContentUpdate,
         actor: &str,
-    ) -> Result<Option<Content>, Error> {
+    ) -> Result<Content, Error> {
         let content = self.store.update_content(id, update, actor)?;
         self.sync()?;
-        Ok(content)
+        content.ok_or(Error::NotFound(Missing::Content(id)))
     }
 
     /// Deletes a content.

@@ -3,6 +3,7 @@
 //! under `/h`, matching under `/m`, curation under `/c` (banks and
 //! contents; exchanges). This module holds what they share.
 
+pub(crate) mod answers;
 pub(crate) mod banks;
 pub(crate) mod body;
 #[cfg(test)]
@@ -12,13 +13,11 @@ pub(crate) mod exchanges;
 pub(crate) mod hashing;
 pub(crate) mod matching;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vigil_engine::{Engine, LookupOptions, Match};
+use vigil_engine::{Engine, LookupOptions, Match, Missing};
 use vigil_store::BankName;
 
 use crate::{ApiError, AppState};
@@ -148,26 +147,29 @@ pub(crate) fn find(
 }
 
 /// One match as HMA writes it.
-pub(crate) fn match_json(signal_type: &str, found: &Match) -> Value {
-    json!({
-        "bank_content_id": found.content_id,
-        "distance": distance_text(signal_type, found),
-    })
+pub(crate) fn content_match(signal_type: &str, found: &Match) -> answers::ContentMatch {
+    answers::ContentMatch {
+        bank_content_id: found.content_id,
+        distance: distance_text(signal_type, found),
+        variant: None,
+        banked_variant: None,
+    }
 }
 
-/// Matches grouped by bank, as `/m/lookup` answers: `{"BANK": [match, …]}`.
-/// Each is counted in the metrics.
-pub(crate) fn by_bank(state: &AppState, signal_type: &str, matches: &[Match]) -> Value {
-    let mut grouped: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+/// Matches grouped by bank, as `/m/lookup` answers. Each is counted in the
+/// metrics.
+pub(crate) fn by_bank(state: &AppState, signal_type: &str, matches: &[Match]) -> answers::ByBank {
+    let mut grouped = answers::ByBank::default();
     for found in matches {
         let bank = found.bank.to_string();
         state.metrics.count_match(&bank, signal_type);
         grouped
+            .0
             .entry(bank)
             .or_default()
-            .push(match_json(signal_type, found));
+            .push(content_match(signal_type, found));
     }
-    json!(grouped)
+    grouped
 }
 
 /// The current Unix time in seconds.
@@ -187,5 +189,5 @@ pub(crate) fn inner_message(error: vigil_engine::Error) -> String {
 /// A bank name from a path: a malformed one cannot exist, so it is a 404.
 pub(crate) fn path_bank(name: &str) -> ApiResult<BankName> {
     name.parse()
-        .map_err(|_| ApiError::not_found(format!("bank '{name}' not found")))
+        .map_err(|_| vigil_engine::Error::from(Missing::Bank(name.to_owned())).into())
 }
