@@ -83,7 +83,7 @@ pub(crate) struct SignalTypeIndex {
     pub(crate) index_built_to: i64,
 }
 
-/// [`SignalTypeIndex`] by signal type.
+/// Each signal type's store and index sizes.
 #[derive(Debug, Default, Serialize, ToSchema)]
 #[serde(transparent)]
 #[schema(value_type = BTreeMap<String, SignalTypeIndex>)]
@@ -100,7 +100,7 @@ pub(crate) struct IndexStatus {
     pub(crate) size: usize,
 }
 
-/// [`IndexStatus`] by signal type.
+/// Each signal type's index.
 #[derive(Debug, Default, Serialize, ToSchema)]
 #[serde(transparent)]
 #[schema(value_type = BTreeMap<String, IndexStatus>)]
@@ -131,6 +131,7 @@ pub(crate) struct BankContent {
     /// 0 disabled, 1 enabled, or a Unix time until which it is disabled.
     pub(crate) disable_until_ts: i64,
     /// Always `null`: Vigil keeps no media.
+    #[schema(required)]
     pub(crate) original_media_uri: Option<String>,
     /// Its bank.
     pub(crate) bank: Bank,
@@ -149,13 +150,16 @@ pub(crate) struct BankContent {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ContentMetadata {
     /// The platform's own id for it.
+    #[schema(required)]
     pub(crate) content_id: Option<String>,
     /// Where it was seen.
+    #[schema(required)]
     pub(crate) content_uri: Option<String>,
     /// Any JSON object.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Object>, required)]
     pub(crate) json: Option<Map<String, Value>>,
     /// The exchange it came from: `{"EXCH": ["<fetch id>"]}`.
+    #[schema(required)]
     pub(crate) collab: Option<BTreeMap<String, Vec<String>>>,
 }
 
@@ -194,12 +198,15 @@ pub(crate) struct UpdatedContent {
     /// The exchange it came from, `{}` for none.
     pub(crate) collab_metadata: BTreeMap<String, Vec<String>>,
     /// Always `null`.
+    #[schema(required)]
     pub(crate) original_media_uri: Option<String>,
     /// Its bank.
     pub(crate) bank: Bank,
     /// Its metadata, `null` when it has none.
+    #[schema(required)]
     pub(crate) user_metadata: Option<Metadata>,
     /// Its note, `null` when it has none.
+    #[schema(required)]
     pub(crate) note: Option<String>,
 }
 
@@ -238,8 +245,8 @@ pub(crate) struct ByBank(pub(crate) BTreeMap<String, Vec<ContentMatch>>);
 #[schema(value_type = BTreeMap<String, ByBank>)]
 pub(crate) struct BySignalType(pub(crate) IndexMap<String, ByBank>);
 
-/// `GET /m/lookup`: [`ByBank`] for a signal, or for a URL with
-/// `signal_type`; [`BySignalType`] for a URL.
+/// `GET /m/lookup`: by bank for a signal, or for a URL with
+/// `signal_type`; by signal type then bank for a URL.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub(crate) enum Lookup {
@@ -272,7 +279,7 @@ impl ToSchema for Lookup {
 /// `/m/raw_lookup`: content ids, or matches with `include_distance`.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct RawLookup {
-    /// Every match, as an id or a [`ContentMatch`].
+    /// Every match, as an id or, with `include_distance`, an object.
     pub(crate) matches: Vec<RawMatch>,
 }
 
@@ -334,7 +341,7 @@ impl PartialSchema for Comparison {
 
 impl ToSchema for Comparison {}
 
-/// [`Comparison`] by signal type, in the body's order.
+/// Each compared pair by signal type, in the body's order.
 #[derive(Debug, Default, Serialize, ToSchema)]
 #[serde(transparent)]
 #[schema(value_type = BTreeMap<String, Comparison>)]
@@ -363,6 +370,7 @@ pub(crate) struct ApiSchema {
     /// Its `api_json` fields.
     pub(crate) config_schema: ConfigSchema,
     /// Always `null`: no type takes credentials.
+    #[schema(required)]
     pub(crate) credentials_schema: Option<ConfigSchema>,
 }
 
@@ -388,6 +396,7 @@ pub(crate) struct ConfigField {
     /// What it means.
     pub(crate) help: &'static str,
     /// Allowed values of an `enum`.
+    #[schema(required)]
     pub(crate) choices: Option<Vec<&'static str>>,
 }
 
@@ -436,17 +445,22 @@ impl From<&vigil_store::Exchange> for Exchange {
 pub(crate) struct ExchangeStatus {
     /// Progress timestamp of the checkpoint, `null` for types whose
     /// checkpoints carry no time.
+    #[schema(required)]
     pub(crate) checkpoint_ts: Option<i64>,
     /// Unix time the running fetch started.
+    #[schema(required)]
     pub(crate) running_fetch_start_ts: Option<i64>,
     /// Unix time the last fetch finished.
+    #[schema(required)]
     pub(crate) last_fetch_complete_ts: Option<i64>,
     /// Whether the last fetch succeeded.
+    #[schema(required)]
     pub(crate) last_fetch_succeeded: Option<bool>,
     /// Whether the last fetch reached the end of the exchange.
     pub(crate) up_to_date: bool,
     /// Records in the last fetch.
     pub(crate) fetched_items: i64,
     /// Why the last fetch failed.
+    #[schema(required)]
     pub(crate) last_error: Option<String>,
 }
