@@ -3,8 +3,8 @@
 /// ([`Conflict`](Error::Conflict)), breaks a rule
 /// ([`Invalid`](Error::Invalid), [`ImportLine`](Error::ImportLine),
 /// [`Media`](Error::Media)), or the engine could not do it
-/// ([`Io`](Error::Io), [`Store`](Error::Store)). The server maps each kind
-/// to one HTTP status.
+/// ([`Io`](Error::Io), [`Store`](Error::Store)). Callers answer by kind
+/// (the server gives each kind one HTTP status), never by message.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -70,5 +70,33 @@ impl From<vigil_store::Error> for Error {
 impl From<Missing> for Error {
     fn from(missing: Missing) -> Self {
         Self::NotFound(missing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_refusals_become_kinds_with_the_same_words() {
+        let cases = [
+            (
+                vigil_store::Error::BankNotFound("A".into()),
+                "bank \"A\" not found",
+            ),
+            (
+                vigil_store::Error::BankExists("A".into()),
+                "bank \"A\" already exists",
+            ),
+            (vigil_store::Error::Invalid("bad".into()), "bad"),
+        ];
+        for (store, text) in cases {
+            assert_eq!(store.to_string(), text);
+            let engine = Error::from(store);
+            assert!(!matches!(engine, Error::Store(_)), "{engine:?}");
+            assert_eq!(engine.to_string(), text);
+        }
+        let failure = Error::from(vigil_store::Error::Corrupt("x".into()));
+        assert!(matches!(failure, Error::Store(_)));
     }
 }

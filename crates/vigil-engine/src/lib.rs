@@ -182,11 +182,9 @@ impl Engine {
         Ok(Self { store, indexes })
     }
 
-    /// The store underneath. Callers outside the engine read and write
-    /// through its methods instead.
-    // TODO(#18): crate-private once the monitor (its sightings listing and
-    // takedown report, read by `/v1/sightings` and `/v1/reports/takedowns`)
-    // lives in `vigil-monitor` with its own API.
+    /// The store underneath; others read and write through the engine.
+    // TODO(#18): crate-private once the monitor (the sightings and takedowns
+    // `/v1` reads) lives in `vigil-monitor` with its own API.
     #[doc(hidden)]
     pub fn store(&self) -> &dyn Store {
         &*self.store
