@@ -37,6 +37,11 @@ impl Engine {
         Ok((token, secret))
     }
 
+    /// Every token, revoked ones included.
+    pub fn tokens(&self) -> Result<Vec<ApiToken>, Error> {
+        Ok(self.store.tokens()?)
+    }
+
     /// The active token whose secret is `secret`, if any.
     pub fn authenticate(&self, secret: &str) -> Result<Option<ApiToken>, Error> {
         if !secret.starts_with(SECRET_PREFIX) {

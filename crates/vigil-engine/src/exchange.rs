@@ -30,7 +30,7 @@ use vigil_store::{
     BankName, Exchange, ExchangeStatus, NewContent, Provenance, SignalType, Signals, unix_now,
 };
 
-use crate::{Engine, Error};
+use crate::{Engine, Error, Missing};
 
 /// Exchange types this build can fetch, as `GET /c/exchanges/apis` lists
 /// them.
@@ -189,6 +189,30 @@ struct Snapshot {
 }
 
 impl Engine {
+    /// Every exchange, by name.
+    pub fn exchanges(&self) -> Result<Vec<Exchange>, Error> {
+        Ok(self.store.exchanges()?)
+    }
+
+    /// The exchange `name`.
+    pub fn exchange(&self, name: &BankName) -> Result<Exchange, Error> {
+        self.store
+            .exchange(name)?
+            .ok_or_else(|| Missing::Exchange(name.to_string()).into())
+    }
+
+    /// Turns the fetching of exchange `name` on or off; returns it changed.
+    pub fn set_exchange_enabled(
+        &self,
+        name: &BankName,
+        enabled: bool,
+        actor: &str,
+    ) -> Result<Exchange, Error> {
+        self.store
+            .set_exchange_enabled(name, enabled, actor)?
+            .ok_or_else(|| Missing::Exchange(name.to_string()).into())
+    }
+
     /// Creates an exchange of type `api` and its bank.
     pub fn create_exchange(
         &self,
@@ -234,10 +258,7 @@ impl Engine {
         name: &BankName,
         settings: &ExchangeSettings,
     ) -> Result<ExchangeStatus, Error> {
-        let exchange = self
-            .store
-            .exchange(name)?
-            .ok_or_else(|| Error::Invalid(format!("Exchange '{name}' not found")))?;
+        let exchange = self.exchange(name)?;
         let mut status = exchange.status.clone();
         status.running_fetch_start_ts = Some(unix_now());
         self.store.save_exchange_status(name, &status)?;
@@ -262,7 +283,9 @@ impl Engine {
                 status.last_fetch_succeeded = Some(true);
                 status.last_error = None;
             }
-            Err(Error::Store(error)) => return Err(Error::Store(error)),
+            // The store failing, or the bank gone under the fetch, is not
+            // the source's fault.
+            Err(error @ (Error::Store(_) | Error::NotFound(_))) => return Err(error),
             Err(error) => {
                 tracing::warn!(exchange = %name, %error, "exchange fetch failed");
                 status.up_to_date = false;

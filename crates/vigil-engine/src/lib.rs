@@ -23,6 +23,7 @@
 #![deny(missing_docs)]
 
 mod access;
+mod banks;
 pub mod coinflip;
 mod defences;
 mod error;
@@ -42,7 +43,7 @@ use vigil_store::{Bank, BankName, Content, ContentUpdate, NewContent, Signals, S
 
 pub use access::secret_digest;
 pub use defences::DefendedMatch;
-pub use error::Error;
+pub use error::{Error, Missing};
 use indexes::Indexes;
 pub use video::{UNTRUSTED_VIDEO_LIMITS, video_bytes_signals};
 
@@ -198,8 +199,12 @@ impl Engine {
         Ok(Self { store, indexes })
     }
 
-    /// The store underneath.
-    pub fn store(&self) -> &dyn Store {
+    /// The monitor's records (sources, sightings, alerts) in the engine's
+    /// store. The engine neither reads nor writes them: this is how the
+    /// monitor's readers (`vigil_monitor::list_sightings`, the takedown
+    /// report) reach them where only the engine is at hand, as in the
+    /// server. Banks and contents stay behind the engine's methods.
+    pub fn monitor_records(&self) -> &dyn vigil_store::MonitorStore {
         &*self.store
     }
 
@@ -317,16 +322,17 @@ impl Engine {
         Ok((ids[0], details.signals))
     }
 
-    /// Changes a content's enabled state, note or labels.
+    /// Changes a content's enabled state, note or labels; returns it as
+    /// changed.
     pub fn update_content(
         &self,
         id: i64,
         update: &ContentUpdate,
         actor: &str,
-    ) -> Result<Option<Content>, Error> {
+    ) -> Result<Content, Error> {
         let content = self.store.update_content(id, update, actor)?;
         self.sync()?;
-        Ok(content)
+        content.ok_or(Error::NotFound(Missing::Content(id)))
     }
 
     /// Deletes a content.

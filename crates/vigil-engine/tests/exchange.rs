@@ -7,20 +7,21 @@ use std::sync::Arc;
 use serde_json::json;
 use vigil_engine::exchange::ExchangeSettings;
 use vigil_engine::{Engine, LookupOptions};
-use vigil_store::{BankName, Role, SqliteStore};
+use vigil_store::{BankName, Role, SqliteStore, Store};
 use vigil_store::{SignalType, SignalValue};
 
 fn bank(name: &str) -> BankName {
     name.parse().unwrap()
 }
 
-fn engine() -> Engine {
-    Engine::open(Arc::new(SqliteStore::open_in_memory().unwrap())).unwrap()
+/// An engine and its store, for tests that check what was written.
+fn engine_and_store() -> (Engine, Arc<dyn Store>) {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    (Engine::open(Arc::clone(&store)).unwrap(), store)
 }
 
-fn ids_in(engine: &Engine, name: &str) -> Vec<i64> {
-    engine
-        .store()
+fn ids_in(store: &dyn Store, name: &str) -> Vec<i64> {
+    store
         .contents_after(Some(&bank(name)), 0, 1000)
         .unwrap()
         .iter()
@@ -34,7 +35,7 @@ const MD5: &str = "d41d8cd98f00b204e9800998ecf8427e";
 
 #[test]
 fn the_sample_exchange_fills_its_bank_once_and_refetches_change_nothing() {
-    let engine = engine();
+    let (engine, store) = engine_and_store();
     let settings = ExchangeSettings::default();
     engine
         .create_exchange(&bank("SEED_SAMPLE"), "sample", &json!({}), "t")
@@ -45,7 +46,7 @@ fn the_sample_exchange_fills_its_bank_once_and_refetches_change_nothing() {
     assert_eq!(status.fetched_items, 18);
     assert_eq!(status.last_fetch_succeeded, Some(true));
     assert!(status.up_to_date);
-    let first = ids_in(&engine, "SEED_SAMPLE");
+    let first = ids_in(&*store, "SEED_SAMPLE");
     assert_eq!(first.len(), 18);
     // HMA's order: the first sample PDQ gets the first id.
     let found = engine
@@ -56,16 +57,16 @@ fn the_sample_exchange_fills_its_bank_once_and_refetches_change_nothing() {
         .unwrap();
     assert_eq!(found[0].content_id, first[0]);
     assert_eq!(found[0].distance(), 0);
-    let content = engine.store().content(first[0]).unwrap().unwrap();
+    let content = store.content(first[0]).unwrap().unwrap();
     let provenance = content.fields.provenance.unwrap();
     assert_eq!(provenance.exchange, "SEED_SAMPLE");
     assert_eq!(provenance.fetch_id, format!("pdq {PDQ_A}"));
 
     engine.fetch_exchanges(&settings).unwrap();
-    assert_eq!(ids_in(&engine, "SEED_SAMPLE"), first);
+    assert_eq!(ids_in(&*store, "SEED_SAMPLE"), first);
 
     assert!(engine.delete_exchange(&bank("SEED_SAMPLE"), "t").unwrap());
-    assert!(engine.store().bank(&bank("SEED_SAMPLE")).unwrap().is_none());
+    assert!(store.bank(&bank("SEED_SAMPLE")).unwrap().is_none());
     assert!(
         engine
             .lookup(
@@ -89,7 +90,7 @@ fn a_local_file_exchange_follows_the_file() {
     let settings = ExchangeSettings {
         local_file_dir: Some(dir.path().to_owned()),
     };
-    let engine = engine();
+    let (engine, store) = engine_and_store();
     engine
         .create_exchange(
             &bank("PARTNER"),
@@ -100,12 +101,12 @@ fn a_local_file_exchange_follows_the_file() {
         .unwrap();
     let status = engine.fetch_exchange(&bank("PARTNER"), &settings).unwrap();
     assert_eq!(status.fetched_items, 2, "{status:?}");
-    let first = ids_in(&engine, "PARTNER");
+    let first = ids_in(&*store, "PARTNER");
 
     // Unchanged file: not read again, nothing changes.
     let again = engine.fetch_exchange(&bank("PARTNER"), &settings).unwrap();
     assert_eq!(again.checkpoint, status.checkpoint);
-    assert_eq!(ids_in(&engine, "PARTNER"), first);
+    assert_eq!(ids_in(&*store, "PARTNER"), first);
 
     // One record removed, one added (upper case normalised).
     std::fs::write(
@@ -115,7 +116,7 @@ fn a_local_file_exchange_follows_the_file() {
     .unwrap();
     let status = engine.fetch_exchange(&bank("PARTNER"), &settings).unwrap();
     assert_eq!(status.fetched_items, 2);
-    let now = ids_in(&engine, "PARTNER");
+    let now = ids_in(&*store, "PARTNER");
     assert_eq!(now.len(), 2);
     assert_eq!(now[0], first[1], "the unchanged record keeps its id");
     let options = LookupOptions::default();
@@ -148,7 +149,7 @@ fn a_local_file_exchange_follows_the_file() {
         failed.last_error.as_deref().unwrap().contains("line 2"),
         "{failed:?}"
     );
-    assert_eq!(ids_in(&engine, "PARTNER"), now);
+    assert_eq!(ids_in(&*store, "PARTNER"), now);
 
     // Without an exchange directory, local files are never read.
     let off = engine
@@ -159,7 +160,7 @@ fn a_local_file_exchange_follows_the_file() {
 
 #[test]
 fn exchange_configs_are_checked() {
-    let engine = engine();
+    let (engine, store) = engine_and_store();
     for (api, config) in [
         ("nope", json!({})),
         ("local_file", json!({})),
@@ -183,7 +184,7 @@ fn exchange_configs_are_checked() {
             "{api} {config}"
         );
     }
-    assert!(engine.store().bank(&bank("X")).unwrap().is_none());
+    assert!(store.bank(&bank("X")).unwrap().is_none());
     engine
         .create_exchange(
             &bank("X"),
@@ -196,7 +197,7 @@ fn exchange_configs_are_checked() {
 
 #[test]
 fn tokens_authenticate_until_revoked_and_only_their_digest_is_stored() {
-    let engine = engine();
+    let (engine, store) = engine_and_store();
     let (token, secret) = engine
         .create_token("ci-bot", &[Role::Matcher], "t")
         .unwrap();
@@ -210,7 +211,7 @@ fn tokens_authenticate_until_revoked_and_only_their_digest_is_stored() {
     assert!(engine.authenticate("").unwrap().is_none());
     let (_, other) = engine.create_token("other", &[Role::Curator], "t").unwrap();
     assert_ne!(secret, other);
-    engine.store().revoke_token("ci-bot", "t").unwrap();
+    store.revoke_token("ci-bot", "t").unwrap();
     assert!(engine.authenticate(&secret).unwrap().is_none());
     assert!(engine.authenticate(&other).unwrap().is_some());
 }

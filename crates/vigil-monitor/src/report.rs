@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use vigil_store::{Liveness, Sighting, Store};
+use vigil_store::{Liveness, MonitorStore, Sighting};
 
 use crate::MonitorError;
 
@@ -88,12 +88,12 @@ fn line(host: String, host_class: String, sightings: &[&Sighting]) -> HostTakedo
 
 /// The takedown report over every matched sighting in `store`, as
 /// `vigil report takedowns` and `GET /v1/reports/takedowns` give it.
-pub fn takedowns(store: &dyn Store) -> Result<Vec<HostTakedowns>, MonitorError> {
+pub fn takedowns(store: &dyn MonitorStore) -> Result<Vec<HostTakedowns>, MonitorError> {
     Ok(takedown_report(&matched_sightings(store)?))
 }
 
 /// Every matched sighting in the store, for [`takedown_report`].
-fn matched_sightings(store: &dyn Store) -> Result<Vec<Sighting>, vigil_store::Error> {
+fn matched_sightings(store: &dyn MonitorStore) -> Result<Vec<Sighting>, vigil_store::Error> {
     let mut sightings = Vec::new();
     let mut after = 0;
     loop {

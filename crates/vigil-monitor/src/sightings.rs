@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use serde_json::Value;
-use vigil_store::{Liveness, Sighting, SightingMatch, Store};
+use vigil_store::{Liveness, MonitorStore, Sighting, SightingMatch};
 
 use crate::MonitorError;
 use crate::alert::rfc3339;
@@ -143,7 +143,7 @@ impl SightingRecord {
 /// The sightings `filter` selects, read from the store a page at a time
 /// as the iterator is advanced (a listing of millions holds one page).
 pub fn list_sightings(
-    store: &dyn Store,
+    store: &dyn MonitorStore,
     filter: SightingFilter,
 ) -> Result<SightingList<'_>, MonitorError> {
     let sources = store
@@ -165,7 +165,7 @@ pub fn list_sightings(
 /// An iterator over listed sightings, from [`list_sightings`]. It ends
 /// after the first error.
 pub struct SightingList<'a> {
-    store: &'a dyn Store,
+    store: &'a dyn MonitorStore,
     /// Source names by id, read once at the start.
     sources: HashMap<i64, String>,
     filter: SightingFilter,

@@ -12,7 +12,8 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+
+use crate::hma::answers::Message;
 
 /// An error answer: a status and a message, sent as `{"message": "…"}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,11 +50,21 @@ impl ApiError {
             message: message.into(),
         }
     }
+
+    /// This answer in a route's own words when it has `status` (HMA words
+    /// some refusals per route, e.g. `Bank not found`); the status stays.
+    pub(crate) fn worded(self, status: StatusCode, message: &str) -> Self {
+        if self.status == status {
+            Self::new(status, message)
+        } else {
+            self
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({ "message": self.message }))).into_response()
+        (self.status, Json(Message::new(self.message))).into_response()
     }
 }
 
@@ -94,14 +105,25 @@ pub(crate) async fn json_errors(request: Request, next: Next) -> Response {
 }
 
 impl From<vigil_engine::Error> for ApiError {
+    /// Each kind of engine error has one status: not found 404, a name
+    /// taken 403 (as HMA answers), bad input 400, a missing media tool
+    /// 500 `Service misconfigured`, anything else 500 with the details only
+    /// in the log.
     fn from(error: vigil_engine::Error) -> Self {
-        use vigil_engine::Error as E;
-        use vigil_store::Error as S;
+        use vigil_engine::{Error as E, Missing as M};
         match error {
-            E::Store(S::Invalid(message)) | E::Invalid(message) => Self::bad_request(message),
-            E::Store(S::BankNotFound(name)) => Self::not_found(format!("bank '{name}' not found")),
-            E::Store(S::BankExists(_)) => Self::new(StatusCode::FORBIDDEN, "Bank already exists"),
-            E::ImportLine { line, reason } => Self::bad_request(format!("line {line}: {reason}")),
+            E::NotFound(M::Bank(name)) => Self::not_found(format!("bank '{name}' not found")),
+            E::NotFound(missing) => Self::not_found(missing.to_string()),
+            E::Conflict(_) => Self::new(StatusCode::FORBIDDEN, "Bank already exists"),
+            E::Invalid(message) => Self::bad_request(message),
+            error @ E::ImportLine { .. } => Self::bad_request(error.to_string()),
+            E::Media(error @ vigil_media::Error::VideoTool { .. }) => {
+                tracing::error!(%error, "FFmpeg is missing");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Service misconfigured, see logs for details",
+                )
+            }
             E::Media(error) => Self::bad_request(error.to_string()),
             other => {
                 tracing::error!(error = %other, "request failed");
@@ -113,7 +135,7 @@ impl From<vigil_engine::Error> for ApiError {
 
 impl From<vigil_store::Error> for ApiError {
     fn from(error: vigil_store::Error) -> Self {
-        vigil_engine::Error::Store(error).into()
+        vigil_engine::Error::from(error).into()
     }
 }
 

@@ -5,10 +5,10 @@
 //! `vigil_engine::UNTRUSTED_VIDEO_LIMITS`).
 
 use axum::extract::Multipart;
-use serde_json::{Map, Value, json};
 use vigil_media::HashOptions;
 use vigil_store::{SignalType, Signals};
 
+use crate::hma::answers::Hashes;
 use crate::{ApiError, AppState};
 
 /// Content types HMA knows, all hashed.
@@ -192,19 +192,13 @@ fn hash_document(bytes: &[u8], content_type: &str) -> Result<Signals, ApiError> 
 }
 
 fn hash_video(bytes: &[u8]) -> Result<Signals, ApiError> {
-    vigil_engine::video_bytes_signals(bytes).map_err(|e| match e {
-        vigil_engine::Error::Media(vigil_media::Error::VideoTool { .. }) => {
-            tracing::error!(error = %e, "FFmpeg is missing");
-            ApiError::new(
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "Service misconfigured, see logs for details",
-            )
+    vigil_engine::video_bytes_signals(bytes).map_err(|e| {
+        let error = ApiError::from(e);
+        if error.status == axum::http::StatusCode::BAD_REQUEST {
+            ApiError::bad_request(format!("cannot hash the video: {}", error.message))
+        } else {
+            error
         }
-        vigil_engine::Error::Io(io) => {
-            tracing::error!(error = %io, "cannot write a video to a temporary file");
-            ApiError::internal()
-        }
-        other => ApiError::bad_request(format!("cannot hash the video: {other}")),
     })
 }
 
@@ -234,11 +228,11 @@ pub(crate) fn selected_types(types: Option<&str>) -> Result<Option<Vec<SignalTyp
 /// HMA's hash answer: `{"pdq": "<hex>", …}` for the selected types (all
 /// that apply by default); a photo's PDQ too low in quality to use is `""`,
 /// as HMA writes it.
-pub(crate) fn hash_json(
+pub(crate) fn hashes(
     signals: &Signals,
     content_type: &str,
     types: Option<&[SignalType]>,
-) -> Value {
+) -> Hashes {
     use SignalType::{Md5, Pdq, Sha256, Text, VideoMd5, Vpdq};
     // In HMA's order for each kind.
     let applicable: &[SignalType] = match content_type {
@@ -247,15 +241,15 @@ pub(crate) fn hash_json(
         _ => &[Pdq, Md5, Sha256],
     };
     let signals = &vigil_engine::compact_signals(signals);
-    let mut body = Map::new();
+    let mut hashes = Hashes::default();
     for signal_type in types.unwrap_or(applicable) {
         match signals.get(*signal_type) {
-            Some(value) => body.insert(signal_type.to_string(), json!(value)),
+            Some(value) => hashes.0.insert(signal_type.to_string(), value.to_owned()),
             None if *signal_type == Pdq && content_type == "photo" => {
-                body.insert("pdq".to_owned(), json!(""))
+                hashes.0.insert("pdq".to_owned(), String::new())
             }
             None => None,
         };
     }
-    Value::Object(body)
+    hashes
 }

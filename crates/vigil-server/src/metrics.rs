@@ -175,7 +175,7 @@ pub(crate) async fn record(
 /// `GET /metrics`.
 pub(crate) async fn render(State(state): State<AppState>) -> Response {
     let engine = std::sync::Arc::clone(&state.engine);
-    let exchanges = tokio::task::spawn_blocking(move || engine.store().exchanges())
+    let exchanges = tokio::task::spawn_blocking(move || engine.exchanges())
         .await
         .ok()
         .and_then(Result::ok)

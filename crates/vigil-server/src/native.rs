@@ -4,6 +4,8 @@
 //! JSON bodies are read straight into their types (a wrong field is a 400
 //! naming it), never into `Value` trees.
 
+mod answers;
+
 use axum::extract::{Path, Query, State};
 use axum::{Extension, Json};
 use serde::Deserialize;
@@ -13,12 +15,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vigil_engine::LookupOptions;
 use vigil_monitor::{SightingFilter, list_sightings};
-use vigil_store::{Content, ContentUpdate, Labels, NewContent, Role};
+use vigil_store::{ContentUpdate, Labels, NewContent, Role};
 
+use crate::AppState;
 use crate::auth::Caller;
+use crate::hma::answers::Message;
 use crate::hma::body::HandParsed;
 use crate::hma::{ApiResult, bank_list, blocking, check_signal_type, find, path_bank};
-use crate::{ApiError, AppState};
+use answers::{Content, Matches};
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -61,7 +65,7 @@ async fn sightings(
         matched_only,
     };
     let records = blocking(&state, move |engine| {
-        Ok(list_sightings(engine.store(), filter)?.collect::<Result<Vec<_>, _>>()?)
+        Ok(list_sightings(engine.monitor_records(), filter)?.collect::<Result<Vec<_>, _>>()?)
     })
     .await?;
     Ok(Json(json!({ "sightings": records })))
@@ -75,44 +79,41 @@ async fn sightings(
         example = json!({"hosts": [{"host": "files.example", "host_class": "file_locker", "sightings": 41, "removed": 37, "median_removal_seconds": 2880.0, "p90_removal_seconds": 21960.0, "removed_within_1h_pct": 56.1, "removed_within_24h_pct": 90.2, "resurfacings": 3}]}))))]
 async fn takedowns(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let report = blocking(&state, |engine| {
-        Ok(vigil_monitor::takedowns(engine.store())?)
+        Ok(vigil_monitor::takedowns(engine.monitor_records())?)
     })
     .await?;
     Ok(Json(json!({ "hosts": report })))
 }
 
-async fn load(state: &AppState, id: i64) -> ApiResult<Content> {
-    blocking(state, move |engine| {
-        engine
-            .store()
-            .content(id)?
-            .ok_or_else(|| ApiError::not_found(format!("content {id} not found")))
-    })
-    .await
+async fn load(state: &AppState, id: i64) -> ApiResult<vigil_store::Content> {
+    blocking(state, move |engine| Ok(engine.content(id)?)).await
 }
 
 /// A content with everything known about it: signals, labels, metadata,
 /// note, provenance and enabled state.
 #[utoipa::path(get, path = "/v1/content/{id}", tag = "native",
     params(("id" = i64, Path, description = "content id")),
-    responses((status = 200, description = "The content", body = Object,
+    responses((status = 200, description = "The content", body = Content,
         example = json!({"id": 1, "bank": "MY_BANK", "signals": {"pdq": "f8f8…"}, "labels": {"entity": "Example Group", "behaviour": "glorification", "tier": "designated", "tags": ["logo"]}, "metadata": {}, "disable_until_ts": 1, "created_at": 1_764_328_000})),
-        (status = 404, description = "content N not found")))]
+        (status = 404, description = "content N not found", body = Message)))]
 async fn get_content(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Content>> {
-    Ok(Json(load(&state, id).await?))
+    Ok(Json(load(&state, id).await?.into()))
 }
 
 /// A content's labels.
 #[utoipa::path(get, path = "/v1/content/{id}/labels", tag = "native",
     params(("id" = i64, Path, description = "content id")),
-    responses((status = 200, description = "Its labels", body = Object,
+    responses((status = 200, description = "Its labels", body = answers::Labels,
         example = json!({"entity": "Example Group", "behaviour": "attack-claim", "tier": "crisis", "source": "partner-x", "tags": ["statement"]})),
-        (status = 404, description = "content N not found")))]
-async fn get_labels(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Labels>> {
-    Ok(Json(load(&state, id).await?.fields.labels))
+        (status = 404, description = "content N not found", body = Message)))]
+async fn get_labels(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<answers::Labels>> {
+    Ok(Json(load(&state, id).await?.fields.labels.into()))
 }
 
 /// Replaces a content's labels. `behaviour` is one of glorification,
@@ -120,37 +121,35 @@ async fn get_labels(State(state): State<AppState>, Path(id): Path<i64>) -> ApiRe
 /// threat-to-life, crisis, designated, promotional.
 #[utoipa::path(put, path = "/v1/content/{id}/labels", tag = "native",
     params(("id" = i64, Path, description = "content id")),
-    request_body(content = Object, example = json!({"entity": "Example Group", "behaviour": "recruitment", "tier": "designated", "tags": ["nasheed"]})),
-    responses((status = 200, description = "The stored labels", body = Object),
-        (status = 400, description = "Unknown label, behaviour or tier; text too long"),
-        (status = 404, description = "content N not found")))]
+    request_body(content = answers::Labels, example = json!({"entity": "Example Group", "behaviour": "recruitment", "tier": "designated", "tags": ["nasheed"]})),
+    responses((status = 200, description = "The stored labels", body = answers::Labels),
+        (status = 400, description = "Unknown label, behaviour or tier; text too long", body = Message),
+        (status = 404, description = "content N not found", body = Message)))]
 async fn set_labels(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<i64>,
     HandParsed(labels): HandParsed<Labels>,
-) -> ApiResult<Json<Labels>> {
+) -> ApiResult<Json<answers::Labels>> {
     labels.validate()?;
     let update = ContentUpdate {
         labels: Some(labels),
         ..ContentUpdate::default()
     };
     let updated = blocking(&state, move |engine| {
-        engine
-            .update_content(id, &update, &caller.actor())?
-            .ok_or_else(|| ApiError::not_found(format!("content {id} not found")))
+        Ok(engine.update_content(id, &update, &caller.actor())?)
     })
     .await?;
-    Ok(Json(updated.fields.labels))
+    Ok(Json(updated.fields.labels.into()))
 }
 
 /// Banks a content given by its signals, with labels, metadata and note.
 #[utoipa::path(post, path = "/v1/bank/{name}/content", tag = "native",
     params(("name" = String, Path, description = "bank name")),
     request_body(content = Object, example = json!({"signals": {"pdq": "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"}, "labels": {"entity": "Example Group", "tier": "designated"}, "note": "from a partner"})),
-    responses((status = 200, description = "The new content", body = Object),
-        (status = 400, description = "Invalid signals, labels, metadata or note"),
-        (status = 404, description = "bank 'X' not found")))]
+    responses((status = 200, description = "The new content", body = Content),
+        (status = 400, description = "Invalid signals, labels, metadata or note", body = Message),
+        (status = 404, description = "bank 'X' not found", body = Message)))]
 async fn add_content(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -161,17 +160,12 @@ async fn add_content(
     // Provenance records where the server got a content; callers cannot claim one.
     content.provenance = None;
     let added = blocking(&state, move |engine| {
-        if engine.store().bank(&bank)?.is_none() {
-            return Err(ApiError::not_found(format!("bank '{bank}' not found")));
-        }
+        engine.bank(&bank)?;
         let id = engine.add_contents(&bank, std::slice::from_ref(&content), &caller.actor())?[0];
-        engine
-            .store()
-            .content(id)?
-            .ok_or_else(|| ApiError::not_found(format!("content {id} not found")))
+        Ok(engine.content(id)?)
     })
     .await?;
-    Ok(Json(added))
+    Ok(Json(added.into()))
 }
 
 /// Query of `GET /v1/lookup`.
@@ -202,14 +196,15 @@ pub(crate) struct LookupQuery {
 /// matches carry `containment` and `similarity` (0–1), and `distance` is the
 /// percent of the banked text not found.
 #[utoipa::path(get, path = "/v1/lookup", tag = "native", params(LookupQuery),
-    responses((status = 200, description = "Matches with labels", body = Object,
+    responses((status = 200, description = "Matches with labels", body = Matches,
         example = json!({"matches": [{"content_id": 1, "bank": "MY_BANK", "signal_type": "pdq", "distance": 6, "labels": {"tier": "designated"}}]})),
-        (status = 400, description = "Unknown signal type or invalid signal")))]
+        (status = 400, description = "Unknown signal type or invalid signal", body = Message),
+        (status = 403, description = "Without the matcher role", body = Message)))]
 async fn lookup(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(query): Query<LookupQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Matches>> {
     caller.require(Role::Matcher)?;
     let options = LookupOptions {
         max_distance: query.max_distance,
@@ -228,5 +223,6 @@ async fn lookup(
             .metrics
             .count_match(found.bank.as_str(), found.signal_type.as_str());
     }
-    Ok(Json(json!({ "matches": labelled })))
+    let matches = labelled.into_iter().map(Into::into).collect();
+    Ok(Json(Matches { matches }))
 }

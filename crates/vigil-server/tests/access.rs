@@ -77,7 +77,7 @@ fn with_tokens_required_only_status_and_the_api_description_are_open() {
     assert_eq!(curator.get("/m/index/status").0, 403);
 
     // Writes are attributed to the token in the audit log.
-    let audit = server.engine.store().audit_after(0, 100).unwrap();
+    let audit = server.store.audit_after(0, 100).unwrap();
     assert!(
         audit
             .iter()
@@ -91,7 +91,7 @@ fn with_tokens_required_only_status_and_the_api_description_are_open() {
         401
     );
     let revoked = token(&server, "old", &[Role::Curator]);
-    server.engine.store().revoke_token("old", "test").unwrap();
+    server.store.revoke_token("old", "test").unwrap();
     assert_eq!(server.client().with_token(&revoked).get("/c/banks").0, 401);
 }
 

@@ -222,7 +222,7 @@ fn the_monitors_sightings_and_takedown_report_are_served() {
         FetchRecord, FetchState, Liveness, NewSighting, NewSource, SightingMatch, SourceKind,
     };
     let server = Server::start();
-    let store = server.engine.store();
+    let store = &server.store;
     let source = store
         .add_source(
             &NewSource {

@@ -5,12 +5,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vigil_store::{Bank, BankName};
+use vigil_store::BankName;
 
+use super::answers::{
+    Bank, ContentTypeConfig, Message, SignalTypeConfig, SignalTypeIndex, SignalTypeIndexes,
+};
 use super::body::{LaxBool, LaxFloat, Sent, Typed};
 use super::{ApiResult, blocking, hma_signal_types, path_bank, unix_now};
 use crate::auth::Caller;
@@ -26,10 +28,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .merge(super::contents::routes())
 }
 
-pub(crate) fn bank_json(bank: &Bank) -> Value {
-    json!({ "name": bank.name, "matching_enabled_ratio": bank.enabled_ratio })
-}
-
 fn parse_bank_name(name: &str) -> ApiResult<BankName> {
     name.parse()
         .map_err(|_| ApiError::bad_request("Bank names must be UPPER_WITH_UNDERSCORE"))
@@ -37,11 +35,11 @@ fn parse_bank_name(name: &str) -> ApiResult<BankName> {
 
 /// Every bank.
 #[utoipa::path(get, path = "/c/banks", tag = "banks",
-    responses((status = 200, description = "Banks by name", body = Object,
+    responses((status = 200, description = "Banks by name", body = Vec<Bank>,
         example = json!([{"name": "MY_BANK", "matching_enabled_ratio": 1.0}]))))]
-async fn list_banks(State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    let banks = blocking(&state, |engine| Ok(engine.store().banks()?)).await?;
-    Ok(Json(Value::Array(banks.iter().map(bank_json).collect())))
+async fn list_banks(State(state): State<AppState>) -> ApiResult<Json<Vec<Bank>>> {
+    let banks = blocking(&state, |engine| Ok(engine.banks()?)).await?;
+    Ok(Json(banks.iter().map(Bank::from).collect()))
 }
 
 /// Body of `POST /c/banks`, as HMA's pydantic model reads it: numbers may
@@ -76,38 +74,37 @@ impl NewBankBody {
 /// Creates a bank.
 #[utoipa::path(post, path = "/c/banks", tag = "banks", request_body = NewBankBody,
     responses(
-        (status = 201, description = "The bank", body = Object),
-        (status = 400, description = "Bank names must be UPPER_WITH_UNDERSCORE; ratio outside 0–1"),
-        (status = 403, description = "Bank already exists"),
-        (status = 422, description = "A field of the wrong type, or no name"),
+        (status = 201, description = "The bank", body = Bank),
+        (status = 400, description = "Bank names must be UPPER_WITH_UNDERSCORE; ratio outside 0–1", body = Message),
+        (status = 403, description = "Bank already exists", body = Message),
+        (status = 422, description = "A field of the wrong type, or no name", body = Message),
     ))]
 async fn create_bank(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Typed(body): Typed<NewBankBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Bank>)> {
     let name = parse_bank_name(&body.name)?;
     let ratio = body.ratio();
     let bank = blocking(&state, move |engine| {
         Ok(engine.create_bank(&name, ratio, &caller.actor())?)
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(bank_json(&bank))))
+    Ok((StatusCode::CREATED, Json(Bank::from(&bank))))
 }
 
 /// One bank.
 #[utoipa::path(get, path = "/c/bank/{name}", tag = "banks",
     params(("name" = String, Path, description = "bank name")),
-    responses((status = 200, description = "The bank", body = Object),
-        (status = 404, description = "bank 'X' not found")))]
+    responses((status = 200, description = "The bank", body = Bank),
+        (status = 404, description = "bank 'X' not found", body = Message)))]
 async fn get_bank(
     State(state): State<AppState>,
     Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let bank_name = path_bank(&name)?;
-    let bank = blocking(&state, move |engine| Ok(engine.store().bank(&bank_name)?)).await?;
-    bank.map(|b| Json(bank_json(&b)))
-        .ok_or_else(|| ApiError::not_found(format!("bank '{name}' not found")))
+) -> ApiResult<Json<Bank>> {
+    let name = path_bank(&name)?;
+    let bank = blocking(&state, move |engine| Ok(engine.bank(&name)?)).await?;
+    Ok(Json(Bank::from(&bank)))
 }
 
 /// Body of `PUT /c/bank/{name}`, read as HMA's pydantic model reads it.
@@ -130,70 +127,67 @@ pub(crate) struct UpdateBankBody {
 /// `enabled_ratio`, as HMA does.
 #[utoipa::path(put, path = "/c/bank/{name}", tag = "banks", request_body = UpdateBankBody,
     params(("name" = String, Path, description = "bank name")),
-    responses((status = 200, description = "The bank", body = Object),
-        (status = 400, description = "Bad new name or ratio"),
-        (status = 403, description = "Bank name already exists"),
-        (status = 404, description = "Bank not found"),
-        (status = 422, description = "A field of the wrong type")))]
+    responses((status = 200, description = "The bank", body = Bank),
+        (status = 400, description = "Bad new name or ratio", body = Message),
+        (status = 403, description = "Bank name already exists", body = Message),
+        (status = 404, description = "Bank not found", body = Message),
+        (status = 422, description = "A field of the wrong type", body = Message)))]
 async fn update_bank(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
     Typed(body): Typed<UpdateBankBody>,
-) -> ApiResult<Json<Value>> {
-    let Ok(current) = name.parse::<BankName>() else {
-        return Err(ApiError::not_found("Bank not found"));
-    };
+) -> ApiResult<Json<Bank>> {
+    let not_found = |e: ApiError| e.worded(StatusCode::NOT_FOUND, "Bank not found");
+    let current = path_bank(&name).map_err(not_found)?;
     let new_name = body.name.as_deref().map(parse_bank_name).transpose()?;
     let ratio = body
         .enabled_ratio
         .map(|LaxFloat(ratio)| ratio)
         .or(body.enabled.map(|LaxBool(on)| f64::from(u8::from(on))));
     let bank = blocking(&state, move |engine| {
-        if engine.store().bank(&current)?.is_none() {
-            return Err(ApiError::not_found("Bank not found"));
-        }
+        engine.bank(&current).map_err(|e| not_found(e.into()))?;
         engine
             .update_bank(&current, new_name.as_ref(), ratio, &caller.actor())
-            .map_err(|e| match e {
-                vigil_engine::Error::Store(vigil_store::Error::BankExists(_)) => {
-                    ApiError::new(StatusCode::FORBIDDEN, "Bank name already exists")
-                }
-                other => other.into(),
+            .map_err(|e| {
+                ApiError::from(e).worded(StatusCode::FORBIDDEN, "Bank name already exists")
             })
     })
     .await?;
-    Ok(Json(bank_json(&bank)))
+    Ok(Json(Bank::from(&bank)))
 }
 
 /// Deletes a bank and its contents; `Done` whether or not it existed.
 #[utoipa::path(delete, path = "/c/bank/{name}", tag = "banks",
     params(("name" = String, Path, description = "bank name")),
-    responses((status = 200, description = "`{\"message\": \"Done\"}`", body = Object)))]
+    responses((status = 200, description = "`{\"message\": \"Done\"}`", body = Message)))]
 async fn delete_bank(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Message>> {
     if let Ok(name) = name.parse::<BankName>() {
         blocking(&state, move |engine| {
             Ok(engine.delete_bank(&name, &caller.actor())?)
         })
         .await?;
     }
-    Ok(Json(json!({ "message": "Done" })))
+    Ok(Json(Message::new("Done")))
 }
 
 /// Signal types served.
 #[utoipa::path(get, path = "/c/signal_type", tag = "config",
-    responses((status = 200, description = "Signal types", body = Object,
+    responses((status = 200, description = "Signal types", body = Vec<SignalTypeConfig>,
         example = json!([{"name": "pdq", "enabled_ratio": 1.0}]))))]
-async fn signal_types() -> Json<Value> {
-    Json(Value::Array(
+async fn signal_types() -> Json<Vec<SignalTypeConfig>> {
+    Json(
         hma_signal_types()
-            .map(|t| json!({ "name": t.as_str(), "enabled_ratio": 1.0 }))
+            .map(|signal_type| SignalTypeConfig {
+                name: signal_type.as_str(),
+                enabled_ratio: 1.0,
+            })
             .collect(),
-    ))
+    )
 }
 
 /// Query of `GET /c/signal_type/index`.
@@ -207,39 +201,40 @@ pub(crate) struct SignalIndexQuery {
 /// Store and index sizes per signal type. The index follows the store's
 /// change log, so it is never out of date.
 #[utoipa::path(get, path = "/c/signal_type/index", tag = "config", params(SignalIndexQuery),
-    responses((status = 200, description = "By signal type", body = Object,
+    responses((status = 200, description = "By signal type", body = SignalTypeIndexes,
         example = json!({"pdq": {"db_size": 18, "index_size": 18, "index_out_of_date": false, "newest_db_item": 1_764_328_000, "index_built_to": 1_764_328_000}})),
-        (status = 400, description = "Unknown signal type")))]
+        (status = 400, description = "Unknown signal type", body = Message)))]
 async fn signal_type_index(
     State(state): State<AppState>,
     Query(query): Query<SignalIndexQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SignalTypeIndexes>> {
     let now = unix_now();
-    let mut body = Map::new();
+    let mut body = SignalTypeIndexes::default();
     for (signal_type, size) in super::index_sizes(&state, query.signal_type.as_deref())? {
-        body.insert(
-            signal_type.to_string(),
-            json!({
-                "db_size": size,
-                "index_size": size,
-                "index_out_of_date": false,
-                "newest_db_item": now,
-                "index_built_to": now,
-            }),
-        );
+        let index = SignalTypeIndex {
+            db_size: size,
+            index_size: size,
+            index_out_of_date: false,
+            newest_db_item: now,
+            index_built_to: now,
+        };
+        body.0.insert(signal_type.to_string(), index);
     }
-    Ok(Json(Value::Object(body)))
+    Ok(Json(body))
 }
 
 /// Content types accepted.
 #[utoipa::path(get, path = "/c/content_type", tag = "config",
-    responses((status = 200, description = "Content types", body = Object,
+    responses((status = 200, description = "Content types", body = Vec<ContentTypeConfig>,
         example = json!([{"name": "photo", "enabled": true}, {"name": "video", "enabled": true}]))))]
-async fn content_types() -> Json<Value> {
-    Json(Value::Array(
+async fn content_types() -> Json<Vec<ContentTypeConfig>> {
+    Json(
         media::CONTENT_TYPES
             .iter()
-            .map(|t| json!({ "name": t, "enabled": true }))
+            .map(|&name| ContentTypeConfig {
+                name,
+                enabled: true,
+            })
             .collect(),
-    ))
+    )
 }

@@ -2,19 +2,21 @@
 //! bank, added by upload, URL or signal, read, updated and deleted, as HMA
 //! does it. Needs the curator role.
 
+use std::collections::BTreeMap;
+
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vigil_engine::Engine;
 use vigil_store::{Bank, Content, ContentUpdate, Metadata, NewContent, SignalType, Signals};
 
-use super::banks::bank_json;
+use super::answers::{self, AddedContent, BankContent, ContentMetadata, Deleted, UpdatedContent};
 use super::body::{HandParsed, MaybeString, NoteField, PyInt, parse, put_field};
 use super::{ApiResult, blocking, check_hma_form, is_true, path_bank, unix_now};
 use crate::auth::Caller;
@@ -188,11 +190,11 @@ async fn read_content_body(
     request_body(content_type = "multipart/form-data",
         description = "file field `photo`; optional fields `metadata` (JSON: content_id, content_uri, json) and `note` (≤ 255 characters)"),
     responses(
-        (status = 200, description = "The new content id and its signals", body = Object,
+        (status = 200, description = "The new content id and its signals", body = AddedContent,
          example = json!({"id": 1, "signals": {"pdq": "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"}})),
-        (status = 400, description = "Neither url nor upload; invalid metadata or note; unsafe URL; a photo whose PDQ quality is below 50 (`Invalid pdq signal`)"),
-        (status = 404, description = "bank 'X' not found"),
-        (status = 413, description = "Content too large"),
+        (status = 400, description = "Neither url nor upload; invalid metadata or note; unsafe URL; a photo whose PDQ quality is below 50 (`Invalid pdq signal`)", body = answers::Message),
+        (status = 404, description = "bank 'X' not found", body = answers::Message),
+        (status = 413, description = "Content too large", body = answers::Message),
     ))]
 async fn add_content(
     State(state): State<AppState>,
@@ -200,19 +202,14 @@ async fn add_content(
     Path(name): Path<String>,
     Query(query): Query<AddContentQuery>,
     request: Request,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AddedContent>> {
     let bank = path_bank(&name)?;
     // The body is read first even for a missing bank: answering before the
     // client has sent its upload would break its connection, not tell it 404.
     let (upload, details) = read_content_body(&state, request).await?;
     // Then, before fetching or hashing anything: a missing bank is a 404.
     let known = bank.clone();
-    if blocking(&state, move |engine| Ok(engine.store().bank(&known)?))
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::not_found(format!("bank '{name}' not found")));
-    }
+    blocking(&state, move |engine| Ok(engine.bank(&known)?)).await?;
     let types = media::selected_types(query.types.as_deref())?;
     let media = match (upload, &query.url) {
         (Some(media), _) => media,
@@ -253,13 +250,14 @@ async fn add_content(
         ..NewContent::default()
     };
     let id = blocking(&state, move |engine| {
-        if engine.store().bank(&bank)?.is_none() {
-            return Err(ApiError::not_found(format!("bank '{bank}' not found")));
-        }
+        engine.bank(&bank)?;
         Ok(engine.add_contents(&bank, std::slice::from_ref(&content), &caller.actor())?[0])
     })
     .await?;
-    Ok(Json(json!({ "id": id, "signals": signals_json(&signals) })))
+    Ok(Json(AddedContent {
+        id,
+        signals: hma_signals(&signals),
+    }))
 }
 
 /// Body of `POST /c/bank/{name}/signal`: signal type → signal, and an
@@ -307,24 +305,19 @@ impl<'de> Deserialize<'de> for SignalsBody {
     request_body(content = Object, description = "signal type → signal, and an optional note",
         example = json!({"pdq": "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22", "note": "from a partner"})),
     responses(
-        (status = 200, description = "The new content id and its normalised signals", body = Object),
-        (status = 400, description = "No such signal type; invalid signal; no signals given; note not a string"),
-        (status = 404, description = "bank 'X' not found"),
+        (status = 200, description = "The new content id and its normalised signals", body = AddedContent),
+        (status = 400, description = "No such signal type; invalid signal; no signals given; note not a string", body = answers::Message),
+        (status = 404, description = "bank 'X' not found", body = answers::Message),
     ))]
 async fn add_signal(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
     HandParsed(body): HandParsed<SignalsBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AddedContent>> {
     let bank = path_bank(&name)?;
     let known = bank.clone();
-    if blocking(&state, move |engine| Ok(engine.store().bank(&known)?))
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::not_found(format!("bank '{name}' not found")));
-    }
+    blocking(&state, move |engine| Ok(engine.bank(&known)?)).await?;
     let note = body.note.check()?.flatten();
     if body.signals.is_empty() {
         return Err(ApiError::bad_request("No signals given"));
@@ -347,12 +340,16 @@ async fn add_signal(
             .insert(signal_type, value)
             .map_err(|e| invalid(e.to_string()))?;
     }
-    let signals = content.signals.clone();
+    let signals = content
+        .signals
+        .iter()
+        .map(|(t, v)| (t.to_string(), v.to_owned()))
+        .collect();
     let id = blocking(&state, move |engine| {
         Ok(engine.add_contents(&bank, std::slice::from_ref(&content), &caller.actor())?[0])
     })
     .await?;
-    Ok(Json(json!({ "id": id, "signals": signals })))
+    Ok(Json(AddedContent { id, signals }))
 }
 
 /// Query of `GET /c/bank/{name}/content/{id}`.
@@ -370,17 +367,12 @@ pub(crate) struct ContentQuery {
 /// (HMA does not check that the content is in that bank, and answers with
 /// the content's own bank).
 fn content_in(engine: &Engine, name: &str, id: i64) -> ApiResult<(Bank, Content)> {
-    let bank_name = path_bank(name)?;
-    let not_found = || ApiError::not_found(format!("bank '{name}' not found"));
-    engine.store().bank(&bank_name)?.ok_or_else(not_found)?;
-    let content = engine
-        .store()
-        .content(id)?
-        .ok_or_else(|| ApiError::not_found(format!("content '{id}' not found")))?;
-    let bank = engine
-        .store()
-        .bank(&content.bank)?
-        .ok_or_else(|| ApiError::not_found(format!("content '{id}' not found")))?;
+    engine.bank(&path_bank(name)?)?;
+    let not_found = |e: vigil_engine::Error| {
+        ApiError::from(e).worded(StatusCode::NOT_FOUND, &format!("content '{id}' not found"))
+    };
+    let content = engine.content(id).map_err(not_found)?;
+    let bank = engine.bank(&content.bank).map_err(not_found)?;
     Ok((bank, content))
 }
 
@@ -399,88 +391,64 @@ fn hma_fetch_id(fetch_id: &str) -> String {
 
 /// The exchange provenance as HMA shows it: `{"EXCH": ["<fetch id>"]}`,
 /// or `None` for content added by hand.
-fn collab_json(content: &Content) -> Option<Value> {
+fn collab(content: &Content) -> Option<BTreeMap<String, Vec<String>>> {
     let provenance = content.fields.provenance.as_ref()?;
-    Some(json!({ provenance.exchange.clone(): [hma_fetch_id(&provenance.fetch_id)] }))
+    let fetch_id = hma_fetch_id(&provenance.fetch_id);
+    Some(BTreeMap::from([(
+        provenance.exchange.clone(),
+        vec![fetch_id],
+    )]))
 }
 
 /// HMA's metadata object, present only when the content has user metadata
 /// or exchange provenance; then every field is there, `null` when unset.
-fn metadata_json(content: &Content) -> Option<Value> {
+fn content_metadata(content: &Content) -> Option<ContentMetadata> {
     let metadata = &content.fields.metadata;
-    let collab = collab_json(content);
+    let collab = collab(content);
     if *metadata == Metadata::default() && collab.is_none() {
         return None;
     }
-    Some(json!({
-        "content_id": metadata.content_id,
-        "content_uri": metadata.content_uri,
-        "json": metadata.json,
-        "collab": collab,
-    }))
-}
-
-/// HMA's stored user metadata: the fields set, or `null`.
-fn user_metadata_json(metadata: &Metadata) -> Value {
-    let mut fields = Map::new();
-    if let Some(id) = &metadata.content_id {
-        fields.insert("content_id".into(), json!(id));
-    }
-    if let Some(uri) = &metadata.content_uri {
-        fields.insert("content_uri".into(), json!(uri));
-    }
-    if let Some(json) = &metadata.json {
-        fields.insert("json".into(), Value::Object(json.clone()));
-    }
-    if fields.is_empty() {
-        Value::Null
-    } else {
-        Value::Object(fields)
-    }
+    Some(ContentMetadata {
+        content_id: metadata.content_id.clone(),
+        content_uri: metadata.content_uri.clone(),
+        json: metadata.json.clone(),
+        collab,
+    })
 }
 
 /// A content's signals as HMA shows them: its signal types only (Vigil's
 /// banked variants stay out).
-fn signals_json(signals: &Signals) -> Value {
-    Value::Object(
-        signals
-            .iter()
-            .filter(|(t, _)| t.on_hma_routes())
-            .map(|(t, v)| (t.to_string(), Value::String(v.to_owned())))
-            .collect::<Map<_, _>>(),
-    )
+fn hma_signals(signals: &Signals) -> BTreeMap<String, String> {
+    signals
+        .iter()
+        .filter(|(t, _)| t.on_hma_routes())
+        .map(|(t, v)| (t.to_string(), v.to_owned()))
+        .collect()
 }
 
 /// One content.
 #[utoipa::path(get, path = "/c/bank/{name}/content/{id}", tag = "banks",
     params(("name" = String, Path, description = "bank name"), ("id" = i64, Path, description = "content id"), ContentQuery),
-    responses((status = 200, description = "The content, with the bank it is in; optional keys are omitted when empty", body = Object,
+    responses((status = 200, description = "The content, with the bank it is in; optional keys are omitted when empty", body = BankContent,
         example = json!({"id": 1, "disable_until_ts": 1, "original_media_uri": null, "bank": {"name": "MY_BANK", "matching_enabled_ratio": 1.0}, "metadata": {"content_id": "post-1", "content_uri": null, "json": null, "collab": null}, "note": "seen twice"})),
-        (status = 404, description = "Bank or content not found")))]
+        (status = 404, description = "Bank or content not found", body = answers::Message)))]
 async fn get_content(
     State(state): State<AppState>,
     Path((name, id)): Path<(String, i64)>,
     Query(query): Query<ContentQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<BankContent>> {
     let (bank, content) = blocking(&state, move |engine| content_in(engine, &name, id)).await?;
-    let mut body = json!({
-        "id": content.id,
-        "disable_until_ts": content.disable_until_ts,
-        "original_media_uri": null,
-        "bank": bank_json(&bank),
-    });
-    if query.include_signals.as_deref().is_some_and(is_true) {
-        body["signals"] = signals_json(&content.fields.signals);
-    }
-    if query.include_metadata.as_deref().is_none_or(is_true)
-        && let Some(metadata) = metadata_json(&content)
-    {
-        body["metadata"] = metadata;
-    }
-    if let Some(note) = &content.fields.note {
-        body["note"] = json!(note);
-    }
-    Ok(Json(body))
+    let signals = query.include_signals.as_deref().is_some_and(is_true);
+    let metadata = query.include_metadata.as_deref().is_none_or(is_true);
+    Ok(Json(BankContent {
+        id: content.id,
+        disable_until_ts: content.disable_until_ts,
+        original_media_uri: None,
+        bank: answers::Bank::from(&bank),
+        signals: signals.then(|| hma_signals(&content.fields.signals)),
+        metadata: metadata.then(|| content_metadata(&content)).flatten(),
+        note: content.fields.note,
+    }))
 }
 
 /// Body of `PUT /c/bank/{name}/content/{id}`.
@@ -501,15 +469,15 @@ pub(crate) struct UpdateContentBody {
 /// Changes a content's enabled state or note.
 #[utoipa::path(put, path = "/c/bank/{name}/content/{id}", tag = "banks", request_body = UpdateContentBody,
     params(("name" = String, Path, description = "bank name"), ("id" = i64, Path, description = "content id")),
-    responses((status = 200, description = "The updated content, with the bank it is in", body = Object),
-        (status = 400, description = "disable_until_ts not an integer or out of range; note not a string or longer than 255 characters"),
-        (status = 404, description = "Bank or content not found")))]
+    responses((status = 200, description = "The updated content, with the bank it is in", body = UpdatedContent),
+        (status = 400, description = "disable_until_ts not an integer or out of range; note not a string or longer than 255 characters", body = answers::Message),
+        (status = 404, description = "Bank or content not found", body = answers::Message)))]
 async fn update_content(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path((name, id)): Path<(String, i64)>,
     HandParsed(body): HandParsed<UpdateContentBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<UpdatedContent>> {
     let latest = unix_now() + 5 * 365 * 24 * 3600;
     let disable_until_ts = match body.disable_until_ts {
         None => None,
@@ -539,36 +507,36 @@ async fn update_content(
         content_in(engine, &name, id)
     })
     .await?;
-    Ok(Json(json!({
-        "id": content.id,
-        "disable_until_ts": content.disable_until_ts,
-        "collab_metadata": collab_json(&content).unwrap_or_else(|| json!({})),
-        "original_media_uri": null,
-        "bank": bank_json(&bank),
-        "user_metadata": user_metadata_json(&content.fields.metadata),
-        "note": content.fields.note,
-    })))
+    let metadata = &content.fields.metadata;
+    Ok(Json(UpdatedContent {
+        id: content.id,
+        disable_until_ts: content.disable_until_ts,
+        collab_metadata: collab(&content).unwrap_or_default(),
+        original_media_uri: None,
+        bank: answers::Bank::from(&bank),
+        user_metadata: (*metadata != Metadata::default()).then(|| metadata.into()),
+        note: content.fields.note.clone(),
+    }))
 }
 
 /// Deletes a content by id.
 #[utoipa::path(delete, path = "/c/bank/{name}/content/{id}", tag = "banks",
     params(("name" = String, Path, description = "bank name"), ("id" = i64, Path, description = "content id")),
-    responses((status = 200, description = "`{\"deleted\": 1}` or `0`", body = Object),
-        (status = 404, description = "bank 'X' not found")))]
+    responses((status = 200, description = "`{\"deleted\": 1}` or `0`", body = Deleted),
+        (status = 404, description = "bank 'X' not found", body = answers::Message)))]
 async fn delete_content(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path((name, id)): Path<(String, i64)>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Deleted>> {
     let deleted = blocking(&state, move |engine| {
-        let bank = path_bank(&name)?;
-        if engine.store().bank(&bank)?.is_none() {
-            return Err(ApiError::not_found(format!("bank '{name}' not found")));
-        }
+        engine.bank(&path_bank(&name)?)?;
         Ok(engine.delete_content(id, &caller.actor())?)
     })
     .await?;
-    Ok(Json(json!({ "deleted": u8::from(deleted) })))
+    Ok(Json(Deleted {
+        deleted: u8::from(deleted),
+    }))
 }
 
 #[cfg(test)]

@@ -8,13 +8,14 @@ use std::time::Duration;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vigil_engine::Engine;
 use vigil_engine::exchange::{EXCHANGE_APIS, ExchangeSettings, config_fields};
-use vigil_store::{BankName, Exchange, ExchangeStatus};
+use vigil_engine::{Engine, Missing};
+use vigil_store::{BankName, Exchange};
 
+use super::answers::{self, ApiCredentials, ApiSchema, ConfigSchema, Message};
 use super::body::{HandParsed, LaxBool, MaybeString, Sent, Typed, put_field};
 use super::{ApiResult, blocking};
 use crate::auth::Caller;
@@ -64,22 +65,20 @@ fn check_api(api: &str) -> ApiResult<()> {
 
 /// Exchange types this server can fetch.
 #[utoipa::path(get, path = "/c/exchanges/apis", tag = "exchanges",
-    responses((status = 200, description = "Type names", body = Object, example = json!(["sample", "local_file"]))))]
-async fn list_apis() -> Json<Value> {
-    Json(json!(EXCHANGE_APIS))
+    responses((status = 200, description = "Type names", body = Vec<String>, example = json!(["sample", "local_file"]))))]
+async fn list_apis() -> Json<&'static [&'static str]> {
+    Json(&EXCHANGE_APIS)
 }
 
 /// Whether an exchange type takes credentials (neither built-in type does).
 #[utoipa::path(get, path = "/c/exchanges/api/{api}", tag = "exchanges",
     params(("api" = String, Path, description = "exchange type")),
-    responses((status = 200, description = "HMA's credential flags (sic)", body = Object,
+    responses((status = 200, description = "HMA's credential flags (sic)", body = ApiCredentials,
         example = json!({"supports_authentification": false, "has_set_authentification": false})),
-        (status = 400, description = "no such Exchange API")))]
-async fn get_api(Path(api): Path<String>) -> ApiResult<Json<Value>> {
+        (status = 400, description = "no such Exchange API", body = Message)))]
+async fn get_api(Path(api): Path<String>) -> ApiResult<Json<ApiCredentials>> {
     check_api(&api)?;
-    Ok(Json(
-        json!({ "supports_authentification": false, "has_set_authentification": false }),
-    ))
+    Ok(Json(ApiCredentials::NONE))
 }
 
 /// Sets an exchange type's credentials: `{"credential_json": {…}}`. The
@@ -88,21 +87,19 @@ async fn get_api(Path(api): Path<String>) -> ApiResult<Json<Value>> {
 #[utoipa::path(post, path = "/c/exchanges/api/{api}", tag = "exchanges",
     params(("api" = String, Path, description = "exchange type")),
     request_body(content = Object, description = "`{\"credential_json\": {…}}`"),
-    responses((status = 200, description = "HMA's credential flags", body = Object),
-        (status = 400, description = "no such Exchange API; credentials for a type without any")))]
+    responses((status = 200, description = "HMA's credential flags", body = ApiCredentials),
+        (status = 400, description = "no such Exchange API; credentials for a type without any", body = Message)))]
 async fn set_api_credentials(
     Path(api): Path<String>,
     HandParsed(body): HandParsed<CredentialsBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ApiCredentials>> {
     check_api(&api)?;
     if !body.credential_json.is_none_or(|c| c.is_empty()) {
         return Err(ApiError::bad_request(format!(
             "exchange type '{api}' takes no credentials"
         )));
     }
-    Ok(Json(
-        json!({ "supports_authentification": false, "has_set_authentification": false }),
-    ))
+    Ok(Json(ApiCredentials::NONE))
 }
 
 /// Body of `POST /c/exchanges/api/{api}`: `{"credential_json": {…}}`.
@@ -118,29 +115,26 @@ pub(crate) struct CredentialsBody {
 /// The configuration fields of an exchange type.
 #[utoipa::path(get, path = "/c/exchanges/api/{api}/schema", tag = "exchanges",
     params(("api" = String, Path, description = "exchange type")),
-    responses((status = 200, description = "Config and credential fields", body = Object,
+    responses((status = 200, description = "Config and credential fields", body = ApiSchema,
         example = json!({"config_schema": {"fields": [{"name": "filename", "type": "string", "required": true, "default": null, "help": "…", "choices": null}]}, "credentials_schema": null})),
-        (status = 404, description = "Unknown type")))]
-async fn api_schema(Path(api): Path<String>) -> ApiResult<Json<Value>> {
+        (status = 404, description = "Unknown type", body = Message)))]
+async fn api_schema(Path(api): Path<String>) -> ApiResult<Json<ApiSchema>> {
     let fields = config_fields(&api)
         .ok_or_else(|| ApiError::not_found(format!("no such Exchange API '{api}'")))?;
-    Ok(Json(json!({
-        "config_schema": { "fields": fields },
-        "credentials_schema": null,
-    })))
+    Ok(Json(ApiSchema {
+        config_schema: ConfigSchema {
+            fields: fields.into_iter().map(Into::into).collect(),
+        },
+        credentials_schema: None,
+    }))
 }
 
 /// Names of the exchanges.
 #[utoipa::path(get, path = "/c/exchanges", tag = "exchanges",
-    responses((status = 200, description = "Exchange names", body = Object, example = json!(["SEED_SAMPLE"]))))]
-async fn list_exchanges(State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    let exchanges = blocking(&state, |engine| Ok(engine.store().exchanges()?)).await?;
-    Ok(Json(json!(
-        exchanges
-            .iter()
-            .map(|e| e.name.to_string())
-            .collect::<Vec<_>>()
-    )))
+    responses((status = 200, description = "Exchange names", body = Vec<String>, example = json!(["SEED_SAMPLE"]))))]
+async fn list_exchanges(State(state): State<AppState>) -> ApiResult<Json<Vec<String>>> {
+    let exchanges = blocking(&state, |engine| Ok(engine.exchanges()?)).await?;
+    Ok(Json(exchanges.iter().map(|e| e.name.to_string()).collect()))
 }
 
 /// Creates an exchange and the bank of its name, then fetches it in the
@@ -148,14 +142,14 @@ async fn list_exchanges(State(state): State<AppState>) -> ApiResult<Json<Value>>
 #[utoipa::path(post, path = "/c/exchanges", tag = "exchanges",
     request_body(content = Object, description = "`{\"bank\", \"api\", \"api_json\"}`",
         example = json!({"bank": "SEED_SAMPLE", "api": "sample", "api_json": {}})),
-    responses((status = 201, description = "`{\"message\": \"Created successfully\"}`", body = Object),
-        (status = 400, description = "Missing or malformed bank, api or api_json"),
-        (status = 403, description = "A bank of that name already exists")))]
+    responses((status = 201, description = "`{\"message\": \"Created successfully\"}`", body = Message),
+        (status = 400, description = "Missing or malformed bank, api or api_json", body = Message),
+        (status = 403, description = "A bank of that name already exists", body = Message)))]
 async fn create_exchange(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     HandParsed(body): HandParsed<NewExchangeBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Message>)> {
     let bank = match body.bank {
         Some(MaybeString(Some(bank))) if !bank.is_empty() => bank,
         Some(MaybeString(None)) => {
@@ -198,9 +192,7 @@ async fn create_exchange(
     blocking(&state, move |engine| {
         engine.create_exchange(&name, &api, &config, &caller.actor())?;
         if !enabled {
-            engine
-                .store()
-                .set_exchange_enabled(&name, false, &caller.actor())?;
+            engine.set_exchange_enabled(&name, false, &caller.actor())?;
         }
         Ok(())
     })
@@ -219,7 +211,7 @@ async fn create_exchange(
     }
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "message": "Created successfully" })),
+        Json(Message::new("Created successfully")),
     ))
 }
 
@@ -368,86 +360,70 @@ impl<'de> serde::Deserialize<'de> for Scalar {
     }
 }
 
-fn exchange_json(exchange: &Exchange) -> Value {
-    let mut body = Map::new();
-    body.insert("name".into(), json!(exchange.name));
-    body.insert("api".into(), json!(exchange.api));
-    body.insert("enabled".into(), json!(exchange.enabled));
-    if let Value::Object(config) = &exchange.config {
-        for (key, value) in config {
-            body.insert(key.clone(), value.clone());
-        }
-    }
-    Value::Object(body)
-}
-
 /// Exchange types whose checkpoints carry no time: python-threatexchange's
 /// `sample` (`NoCheckpointing`) and `local_file` (the base checkpoint) give
 /// no progress timestamp, so HMA shows `checkpoint_ts` as `null` for them.
 const UNTIMED_CHECKPOINTS: [&str; 2] = ["sample", "local_file"];
 
-fn status_json(api: &str, status: &ExchangeStatus) -> Value {
-    let checkpoint_ts = status
-        .checkpoint_ts
-        .filter(|_| !UNTIMED_CHECKPOINTS.contains(&api));
-    json!({
-        "checkpoint_ts": checkpoint_ts,
-        "running_fetch_start_ts": status.running_fetch_start_ts,
-        "last_fetch_complete_ts": status.last_fetch_complete_ts,
-        "last_fetch_succeeded": status.last_fetch_succeeded,
-        "up_to_date": status.up_to_date,
-        "fetched_items": status.fetched_items,
-        "last_error": status.last_error,
-    })
+fn status_answer(api: &str, status: vigil_store::ExchangeStatus) -> answers::ExchangeStatus {
+    answers::ExchangeStatus {
+        checkpoint_ts: status
+            .checkpoint_ts
+            .filter(|_| !UNTIMED_CHECKPOINTS.contains(&api)),
+        running_fetch_start_ts: status.running_fetch_start_ts,
+        last_fetch_complete_ts: status.last_fetch_complete_ts,
+        last_fetch_succeeded: status.last_fetch_succeeded,
+        up_to_date: status.up_to_date,
+        fetched_items: status.fetched_items,
+        last_error: status.last_error,
+    }
 }
 
+/// The exchange named in a path: a malformed name cannot exist.
 async fn find_exchange(state: &AppState, name: String) -> ApiResult<Exchange> {
-    let not_found = ApiError::not_found(format!("Exchange '{name}' not found"));
     let Ok(bank) = name.parse::<BankName>() else {
-        return Err(not_found);
+        return Err(vigil_engine::Error::from(Missing::Exchange(name)).into());
     };
-    blocking(state, move |engine| Ok(engine.store().exchange(&bank)?))
-        .await?
-        .ok_or(not_found)
+    blocking(state, move |engine| Ok(engine.exchange(&bank)?)).await
 }
 
 /// One exchange: name, type, enabled and its type's settings.
 #[utoipa::path(get, path = "/c/exchange/{name}", tag = "exchanges",
     params(("name" = String, Path, description = "exchange name")),
-    responses((status = 200, description = "The exchange", body = Object,
+    responses((status = 200, description = "The exchange", body = answers::Exchange,
         example = json!({"name": "PARTNER", "api": "local_file", "enabled": true, "filename": "partner.txt"})),
-        (status = 404, description = "Exchange 'X' not found")))]
+        (status = 404, description = "Exchange 'X' not found", body = Message)))]
 async fn get_exchange(
     State(state): State<AppState>,
     Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(exchange_json(&find_exchange(&state, name).await?)))
+) -> ApiResult<Json<answers::Exchange>> {
+    Ok(Json((&find_exchange(&state, name).await?).into()))
 }
 
 /// Fetch progress of an exchange.
 #[utoipa::path(get, path = "/c/exchange/{name}/status", tag = "exchanges",
     params(("name" = String, Path, description = "exchange name")),
-    responses((status = 200, description = "Fetch status", body = Object,
+    responses((status = 200, description = "Fetch status", body = answers::ExchangeStatus,
         example = json!({"checkpoint_ts": null, "running_fetch_start_ts": null, "last_fetch_complete_ts": 1_764_328_000, "last_fetch_succeeded": true, "up_to_date": true, "fetched_items": 18, "last_error": null})),
-        (status = 404, description = "Exchange 'X' not found")))]
+        (status = 404, description = "Exchange 'X' not found", body = Message)))]
 async fn exchange_status(
     State(state): State<AppState>,
     Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<answers::ExchangeStatus>> {
     let exchange = find_exchange(&state, name).await?;
-    Ok(Json(status_json(&exchange.api, &exchange.status)))
+    Ok(Json(status_answer(&exchange.api, exchange.status)))
 }
 
 /// Fetches an exchange now and returns its status (Vigil's; HMA only has
 /// a development route for this).
 #[utoipa::path(post, path = "/c/exchange/{name}/fetch", tag = "exchanges",
     params(("name" = String, Path, description = "exchange name")),
-    responses((status = 200, description = "Fetch status after the fetch", body = Object),
-        (status = 404, description = "Exchange 'X' not found")))]
+    responses((status = 200, description = "Fetch status after the fetch", body = answers::ExchangeStatus),
+        (status = 404, description = "Exchange 'X' not found", body = Message)))]
 async fn fetch_now(
     State(state): State<AppState>,
     Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<answers::ExchangeStatus>> {
     let exchange = find_exchange(&state, name).await?;
     let api = exchange.api.clone();
     let settings = state.settings.exchanges.clone();
@@ -455,34 +431,31 @@ async fn fetch_now(
         Ok(engine.fetch_exchange(&exchange.name, &settings)?)
     })
     .await?;
-    Ok(Json(status_json(&api, &status)))
+    Ok(Json(status_answer(&api, status)))
 }
 
 /// Turns an exchange's fetching on or off: `{"enabled": bool}`.
 #[utoipa::path(put, path = "/c/exchange/{name}", tag = "exchanges",
     params(("name" = String, Path, description = "exchange name")),
     request_body(content = UpdateExchangeBody, example = json!({"enabled": false})),
-    responses((status = 200, description = "The exchange", body = Object),
-        (status = 422, description = "`enabled` is not a boolean"),
-        (status = 404, description = "Exchange 'X' not found")))]
+    responses((status = 200, description = "The exchange", body = answers::Exchange),
+        (status = 422, description = "`enabled` is not a boolean", body = Message),
+        (status = 404, description = "Exchange 'X' not found", body = Message)))]
 async fn update_exchange(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
     Typed(body): Typed<UpdateExchangeBody>,
-) -> ApiResult<Json<Value>> {
-    let exchange = find_exchange(&state, name.clone()).await?;
+) -> ApiResult<Json<answers::Exchange>> {
+    let exchange = find_exchange(&state, name).await?;
     let Some(LaxBool(enabled)) = body.enabled else {
-        return Ok(Json(exchange_json(&exchange)));
+        return Ok(Json((&exchange).into()));
     };
     let updated = blocking(&state, move |engine| {
-        Ok(engine
-            .store()
-            .set_exchange_enabled(&exchange.name, enabled, &caller.actor())?)
+        Ok(engine.set_exchange_enabled(&exchange.name, enabled, &caller.actor())?)
     })
-    .await?
-    .ok_or_else(|| ApiError::not_found(format!("Exchange '{name}' not found")))?;
-    Ok(Json(exchange_json(&updated)))
+    .await?;
+    Ok(Json((&updated).into()))
 }
 
 /// Body of `PUT /c/exchange/{name}`, read as HMA's pydantic model reads
@@ -499,17 +472,17 @@ pub(crate) struct UpdateExchangeBody {
 /// it existed.
 #[utoipa::path(delete, path = "/c/exchange/{name}", tag = "exchanges",
     params(("name" = String, Path, description = "exchange name")),
-    responses((status = 200, description = "`{\"message\": \"Exchange deleted\"}`", body = Object)))]
+    responses((status = 200, description = "`{\"message\": \"Exchange deleted\"}`", body = Message)))]
 async fn delete_exchange(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Message>> {
     if let Ok(bank) = name.parse::<BankName>() {
         blocking(&state, move |engine| {
             Ok(engine.delete_exchange(&bank, &caller.actor())?)
         })
         .await?;
     }
-    Ok(Json(json!({ "message": "Exchange deleted" })))
+    Ok(Json(Message::new("Exchange deleted")))
 }

@@ -3,12 +3,12 @@
 use axum::Json;
 use axum::extract::{Multipart, Query, State};
 use serde::Deserialize;
-use serde_json::Value;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::ApiResult;
+use super::answers::{Hashes, Message};
 use crate::{ApiError, AppState, media};
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -31,14 +31,14 @@ pub(crate) struct HashQuery {
 #[utoipa::path(get, path = "/h/hash", tag = "hashing", params(HashQuery),
     responses(
         (status = 200, description = "Signals by type; `pdq` is \"\" when quality < 50",
-         body = Object, example = json!({"pdq": "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22", "md5": "…", "sha256": "…"})),
-        (status = 400, description = "Missing, unsafe or unfetchable URL; unknown type"),
-        (status = 413, description = "Content too large"),
+         body = Hashes, example = json!({"pdq": "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22", "md5": "…", "sha256": "…"})),
+        (status = 400, description = "Missing, unsafe or unfetchable URL; unknown type", body = Message),
+        (status = 413, description = "Content too large", body = Message),
     ))]
 async fn hash_url(
     State(state): State<AppState>,
     Query(query): Query<HashQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Hashes>> {
     let url = query
         .url
         .as_deref()
@@ -47,7 +47,7 @@ async fn hash_url(
     let fetched = media::fetch(&state, url, query.content_type.as_deref()).await?;
     let content_type = fetched.content_type;
     let signals = media::hash(fetched).await?;
-    Ok(Json(media::hash_json(
+    Ok(Json(media::hashes(
         &signals,
         content_type,
         types.as_deref(),
@@ -67,19 +67,19 @@ pub(crate) struct HashUploadQuery {
 #[utoipa::path(post, path = "/h/hash", tag = "hashing", params(HashUploadQuery),
     request_body(content_type = "multipart/form-data", description = "one file, field name `photo` or `video`"),
     responses(
-        (status = 200, description = "Signals by type", body = Object),
-        (status = 400, description = "No file, several files, unknown content type, undecodable media"),
-        (status = 413, description = "Upload too large"),
+        (status = 200, description = "Signals by type", body = Hashes),
+        (status = 400, description = "No file, several files, unknown content type, undecodable media", body = Message),
+        (status = 413, description = "Upload too large", body = Message),
     ))]
 async fn hash_upload(
     Query(query): Query<HashUploadQuery>,
     multipart: Multipart,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Hashes>> {
     let types = media::selected_types(query.types.as_deref())?;
     let upload = media::read_upload(multipart).await?;
     let content_type = upload.media.content_type;
     let signals = media::hash(upload.media).await?;
-    Ok(Json(media::hash_json(
+    Ok(Json(media::hashes(
         &signals,
         content_type,
         types.as_deref(),

@@ -5,7 +5,6 @@ use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -14,10 +13,14 @@ use vigil_media::{Defences, HashOptions};
 use vigil_signal::SignalValue;
 use vigil_store::{Role, Signals};
 
+use super::answers::{
+    ByBank, BySignalType, Comparison, Comparisons, IndexStatus, IndexStatuses, Lookup, Message,
+    RawLookup, RawMatch,
+};
 use super::body::{JsonBytes, MaybeString, lax_bool, parse, put_field};
 use super::{
-    ApiResult, bank_list, by_bank, check_hma_form, check_signal_type, find, inner_message,
-    match_json, unix_now,
+    ApiResult, bank_list, by_bank, check_hma_form, check_signal_type, content_match, find,
+    inner_message, unix_now,
 };
 use crate::auth::Caller;
 use crate::{ApiError, AppState, media};
@@ -49,14 +52,14 @@ pub(crate) struct RawLookupQuery {
 /// Every content whose signal matches, with no enabled or ratio checks.
 #[utoipa::path(get, path = "/m/raw_lookup", tag = "matching", params(RawLookupQuery),
     responses(
-        (status = 200, description = "Matching content ids", body = Object,
+        (status = 200, description = "Matching content ids", body = RawLookup,
          example = json!({"matches": [{"bank_content_id": 1, "distance": "0"}]})),
-        (status = 400, description = "Unknown signal type or invalid signal"),
+        (status = 400, description = "Unknown signal type or invalid signal", body = Message),
     ))]
 async fn raw_lookup(
     State(state): State<AppState>,
     Query(query): Query<RawLookupQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RawLookup>> {
     let (Some(signal_type), Some(signal)) = (query.signal_type.as_deref(), query.signal.as_deref())
     else {
         return Err(ApiError::bad_request("signal_type and signal are required"));
@@ -81,12 +84,17 @@ async fn raw_lookup(
             ))
         })?,
     };
-    let body = if include_distance {
-        json!({ "matches": matches.iter().map(match_json).collect::<Vec<_>>() })
-    } else {
-        json!({ "matches": matches.iter().map(|m| m.content_id).collect::<Vec<_>>() })
-    };
-    Ok(Json(body))
+    let matches = matches
+        .iter()
+        .map(|m| {
+            if include_distance {
+                RawMatch::WithDistance(content_match(m))
+            } else {
+                RawMatch::Id(m.content_id)
+            }
+        })
+        .collect();
+    Ok(Json(RawLookup { matches }))
 }
 
 /// Query of `GET /m/lookup`.
@@ -134,11 +142,12 @@ fn lookup_signals(
     state: &AppState,
     signals: &Signals,
     options: &LookupOptions,
-) -> ApiResult<Map<String, Value>> {
-    let mut body = Map::new();
+) -> ApiResult<BySignalType> {
+    let mut body = BySignalType::default();
     for (signal_type, value) in signals.iter().filter(|(t, _)| t.on_hma_routes()) {
         let matches = find(state, signal_type, value, options)?;
-        body.insert(signal_type.to_string(), by_bank(state, &matches));
+        body.0
+            .insert(signal_type.to_string(), by_bank(state, &matches));
     }
     Ok(body)
 }
@@ -159,15 +168,15 @@ fn check_hashing(state: &AppState, caller: &Caller) -> ApiResult<()> {
 #[utoipa::path(get, path = "/m/lookup", tag = "matching", params(LookupQuery),
     responses(
         (status = 200, description = "Signal form: matches by bank; URL form: by signal type, then bank",
-         body = Object, example = json!({"MY_BANK": [{"bank_content_id": 16, "distance": "0"}]})),
-        (status = 400, description = "Neither url nor signal and signal_type; invalid signal; unsafe URL"),
-        (status = 403, description = "URL form without the hasher role"),
+         body = Lookup, example = json!({"MY_BANK": [{"bank_content_id": 16, "distance": "0"}]})),
+        (status = 400, description = "Neither url nor signal and signal_type; invalid signal; unsafe URL", body = Message),
+        (status = 403, description = "URL form without the hasher role", body = Message),
     ))]
 async fn lookup(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(query): Query<LookupQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Lookup>> {
     let options = lookup_options(
         query.banks.as_deref(),
         query.seed.as_deref(),
@@ -176,7 +185,7 @@ async fn lookup(
     match (&query.signal, &query.signal_type, &query.url) {
         (Some(signal), Some(signal_type), _) => {
             let matches = find(&state, check_signal_type(signal_type)?, signal, &options)?;
-            Ok(Json(by_bank(&state, &matches)))
+            Ok(Json(Lookup::ByBank(by_bank(&state, &matches))))
         }
         (None, _, Some(url)) => {
             check_hashing(&state, &caller)?;
@@ -190,10 +199,12 @@ async fn lookup(
             hashed.select(types.as_deref());
             let mut body = lookup_signals(&state, &hashed.signals, &options)?;
             add_defended(&state, &mut body, &hashed.query_variants, &options)?;
-            match &query.signal_type {
-                Some(signal_type) => Ok(Json(body.remove(signal_type).unwrap_or(json!({})))),
-                None => Ok(Json(Value::Object(body))),
-            }
+            Ok(Json(match &query.signal_type {
+                Some(signal_type) => {
+                    Lookup::ByBank(body.0.shift_remove(signal_type).unwrap_or_default())
+                }
+                None => Lookup::BySignalType(body),
+            }))
         }
         _ => Err(ApiError::bad_request(
             "Either url or both signal and signal_type are required",
@@ -223,17 +234,17 @@ pub(crate) struct LookupUploadQuery {
 #[utoipa::path(post, path = "/m/lookup", tag = "matching", params(LookupUploadQuery),
     request_body(content_type = "multipart/form-data", description = "one file, field name `photo` or `video`"),
     responses(
-        (status = 200, description = "Matches by signal type, then bank", body = Object,
+        (status = 200, description = "Matches by signal type, then bank", body = BySignalType,
          example = json!({"pdq": {"MY_BANK": [{"bank_content_id": 16, "distance": "3"}]}, "md5": {}, "sha256": {}})),
-        (status = 400, description = "No file, several files, undecodable media"),
-        (status = 403, description = "Without the hasher role"),
+        (status = 400, description = "No file, several files, undecodable media", body = Message),
+        (status = 403, description = "Without the hasher role", body = Message),
     ))]
 async fn lookup_upload(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(query): Query<LookupUploadQuery>,
     multipart: Multipart,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<BySignalType>> {
     check_hashing(&state, &caller)?;
     let options = lookup_options(
         query.banks.as_deref(),
@@ -249,7 +260,7 @@ async fn lookup_upload(
     hashed.select(types.as_deref());
     let mut body = lookup_signals(&state, &hashed.signals, &options)?;
     add_defended(&state, &mut body, &hashed.query_variants, &options)?;
-    Ok(Json(Value::Object(body)))
+    Ok(Json(body))
 }
 
 /// The `defend` parameter.
@@ -270,7 +281,7 @@ fn hash_options(defences: Defences) -> HashOptions {
 /// each naming the query's and the bank's variant.
 fn add_defended(
     state: &AppState,
-    body: &mut Map<String, Value>,
+    body: &mut BySignalType,
     query_variants: &[vigil_media::VariantHash],
     options: &LookupOptions,
 ) -> ApiResult<()> {
@@ -278,27 +289,22 @@ fn add_defended(
         return Ok(());
     }
     let defended = state.engine.lookup_defended(query_variants, options)?;
-    let pdq = body.entry("pdq").or_insert_with(|| json!({}));
+    let pdq: &mut ByBank = body.0.entry("pdq".to_owned()).or_default();
     for found in defended {
         let bank = found.found.bank.to_string();
-        let Some(banks) = pdq.as_object_mut() else {
-            break;
-        };
-        let list = banks.entry(bank.clone()).or_insert_with(|| json!([]));
-        let Some(list) = list.as_array_mut() else {
-            continue;
-        };
+        let list = pdq.0.entry(bank.clone()).or_default();
         if list
             .iter()
-            .any(|m| m["bank_content_id"] == json!(found.found.content_id))
+            .any(|m| m.bank_content_id == found.found.content_id)
         {
             continue;
         }
         state.metrics.count_match(&bank, "pdq");
-        let mut entry = match_json(&found.found);
-        entry["variant"] = json!(found.query_variant);
-        entry["banked_variant"] = json!(found.banked_variant);
-        list.push(entry);
+        list.push(super::answers::ContentMatch {
+            variant: Some(found.query_variant),
+            banked_variant: Some(found.banked_variant),
+            ..content_match(&found.found)
+        });
     }
     Ok(())
 }
@@ -436,16 +442,16 @@ impl<'de> serde::Deserialize<'de> for Hashes {
     request_body(content = Object, description = "signal type → [signal, signal]",
         example = json!({"pdq": ["f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22", "d8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22"]})),
     responses(
-        (status = 200, description = "Whether each pair matches, and its distance", body = Object,
+        (status = 200, description = "Whether each pair matches, and its distance", body = Comparisons,
          example = json!({"pdq": [true, {"distance": 6}]})),
-        (status = 400, description = "Not an object, not a pair, unknown type, invalid signal"),
+        (status = 400, description = "Not an object, not a pair, unknown type, invalid signal", body = Message),
     ))]
-async fn compare(JsonBytes(bytes): JsonBytes) -> ApiResult<Json<Value>> {
+async fn compare(JsonBytes(bytes): JsonBytes) -> ApiResult<Json<Comparisons>> {
     let body: CompareBody = parse(&bytes, StatusCode::BAD_REQUEST)?;
     let Some(pairs) = body.pairs else {
         return Err(ApiError::bad_request("Request input was not a dict"));
     };
-    let mut result = Map::new();
+    let mut result = Comparisons::default();
     for (signal_type, hashes) in pairs {
         let (a, b) = match hashes {
             Hashes::NotAList => {
@@ -480,9 +486,11 @@ async fn compare(JsonBytes(bytes): JsonBytes) -> ApiResult<Json<Value>> {
         let rule = parsed_type.default_rule();
         let matched = closeness.is_some_and(|c| rule.accepts(&c));
         let distance = closeness.map(|c| c.distance());
-        result.insert(signal_type, json!([matched, { "distance": distance }]));
+        result
+            .0
+            .insert(signal_type, Comparison { matched, distance });
     }
-    Ok(Json(Value::Object(result)))
+    Ok(Json(result))
 }
 
 /// Query of the index status routes.
@@ -497,21 +505,23 @@ pub(crate) struct IndexStatusQuery {
 /// current (no periodic rebuild), so `built_to` is now.
 #[utoipa::path(get, path = "/m/index/status", tag = "matching", params(IndexStatusQuery),
     responses(
-        (status = 200, description = "By signal type", body = Object,
+        (status = 200, description = "By signal type", body = IndexStatuses,
          example = json!({"pdq": {"present": true, "built_to": 1_764_328_000, "size": 18}})),
-        (status = 400, description = "Unknown signal type"),
+        (status = 400, description = "Unknown signal type", body = Message),
     ))]
 async fn index_status(
     State(state): State<AppState>,
     Query(query): Query<IndexStatusQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<IndexStatuses>> {
     let now = unix_now();
-    let mut body = Map::new();
+    let mut body = IndexStatuses::default();
     for (signal_type, size) in super::index_sizes(&state, query.signal_type.as_deref())? {
-        body.insert(
-            signal_type.to_string(),
-            json!({ "present": true, "built_to": now, "size": size }),
-        );
+        let status = IndexStatus {
+            present: true,
+            built_to: now,
+            size,
+        };
+        body.0.insert(signal_type.to_string(), status);
     }
-    Ok(Json(Value::Object(body)))
+    Ok(Json(body))
 }

@@ -3,6 +3,7 @@
 //! under `/h`, matching under `/m`, curation under `/c` (banks and
 //! contents; exchanges). This module holds what they share.
 
+pub(crate) mod answers;
 pub(crate) mod banks;
 pub(crate) mod body;
 #[cfg(test)]
@@ -12,13 +13,11 @@ pub(crate) mod exchanges;
 pub(crate) mod hashing;
 pub(crate) mod matching;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vigil_engine::{Engine, LookupOptions, Match};
+use vigil_engine::{Engine, LookupOptions, Match, Missing};
 use vigil_signal::{Closeness, SignalType, SignalValue};
 use vigil_store::BankName;
 
@@ -148,23 +147,29 @@ pub(crate) fn find(
 }
 
 /// One match as HMA writes it.
-pub(crate) fn match_json(found: &Match) -> Value {
-    json!({
-        "bank_content_id": found.content_id,
-        "distance": distance_text(found),
-    })
+pub(crate) fn content_match(found: &Match) -> answers::ContentMatch {
+    answers::ContentMatch {
+        bank_content_id: found.content_id,
+        distance: distance_text(found),
+        variant: None,
+        banked_variant: None,
+    }
 }
 
-/// Matches grouped by bank, as `/m/lookup` answers: `{"BANK": [match, …]}`.
-/// Each is counted in the metrics.
-pub(crate) fn by_bank(state: &AppState, matches: &[Match]) -> Value {
-    let mut grouped: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+/// Matches grouped by bank, as `/m/lookup` answers. Each is counted in the
+/// metrics.
+pub(crate) fn by_bank(state: &AppState, matches: &[Match]) -> answers::ByBank {
+    let mut grouped = answers::ByBank::default();
     for found in matches {
         let bank = found.bank.to_string();
         state.metrics.count_match(&bank, found.signal_type.as_str());
-        grouped.entry(bank).or_default().push(match_json(found));
+        grouped
+            .0
+            .entry(bank)
+            .or_default()
+            .push(content_match(found));
     }
-    json!(grouped)
+    grouped
 }
 
 /// The current Unix time in seconds.
@@ -184,5 +189,5 @@ pub(crate) fn inner_message(error: vigil_engine::Error) -> String {
 /// A bank name from a path: a malformed one cannot exist, so it is a 404.
 pub(crate) fn path_bank(name: &str) -> ApiResult<BankName> {
     name.parse()
-        .map_err(|_| ApiError::not_found(format!("bank '{name}' not found")))
+        .map_err(|_| vigil_engine::Error::from(Missing::Bank(name.to_owned())).into())
 }

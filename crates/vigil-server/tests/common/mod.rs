@@ -8,12 +8,15 @@ use serde_json::Value;
 use vigil_engine::Engine;
 use vigil_fetch::{Fetcher, UrlPolicy};
 use vigil_server::ServerSettings;
-use vigil_store::SqliteStore;
+use vigil_store::{SqliteStore, Store};
 
 /// A server on 127.0.0.1:0 over an in-memory store, stopped on drop.
 pub struct Server {
     pub base: String,
     pub engine: Arc<Engine>,
+    /// The engine's store, for checking what was written (the server itself
+    /// reaches it only through the engine).
+    pub store: Arc<dyn Store>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -35,8 +38,8 @@ impl Server {
         policy: UrlPolicy,
         configure: impl FnOnce(&mut ServerSettings),
     ) -> Self {
-        let engine =
-            Arc::new(Engine::open(Arc::new(SqliteStore::open_in_memory().unwrap())).unwrap());
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+        let engine = Arc::new(Engine::open(Arc::clone(&store)).unwrap());
         let mut settings = ServerSettings::new(Fetcher::new(policy).unwrap());
         configure(&mut settings);
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -60,6 +63,7 @@ impl Server {
         Self {
             base,
             engine,
+            store,
             stop: Some(stop),
             thread: Some(thread),
         }

@@ -68,13 +68,7 @@ pub(crate) fn run(store: &StoreSettings, serve: Serve) -> anyhow::Result<ExitSta
     } = serve;
     settings.limits.max_connections = fit_connections(settings.limits.max_connections);
     let engine = Arc::new(store.engine()?);
-    if settings.require_tokens
-        && engine
-            .store()
-            .tokens()?
-            .iter()
-            .all(|t| t.revoked_at.is_some())
-    {
+    if settings.require_tokens && engine.tokens()?.iter().all(|t| t.revoked_at.is_some()) {
         tracing::warn!(
             "API tokens are required but none exists: every request will get 401; \
              create one with `vigil token create NAME --role matcher`"
