@@ -37,7 +37,7 @@ use std::sync::{Arc, PoisonError};
 
 use serde::Serialize;
 use vigil_index::Code256;
-use vigil_media::{HashOptions, MediaSignals};
+use vigil_media::{HashOptions, Item, MediaKind};
 use vigil_signal::{Closeness, PdqHash, SignalType, SignalValue};
 use vigil_store::{Bank, BankName, Content, ContentUpdate, NewContent, Signals, Store};
 
@@ -45,7 +45,6 @@ pub use access::secret_digest;
 pub use defences::DefendedMatch;
 pub use error::{Error, Missing};
 use indexes::Indexes;
-pub use video::{UNTRUSTED_VIDEO_LIMITS, video_bytes_signals};
 
 /// How a lookup filters its hits.
 #[derive(Debug, Clone, Default)]
@@ -317,7 +316,8 @@ impl Engine {
         mut details: NewContent,
         actor: &str,
     ) -> Result<(i64, Signals), Error> {
-        details.signals = signals_of(&vigil_media::hash_media(bytes, options)?)?;
+        let hashed = vigil_media::hash_item(Item::Bytes(bytes), Some(MediaKind::Photo), options)?;
+        details.signals = Signals::from_values(hashed.signals())?;
         let ids = self.add_contents(bank, std::slice::from_ref(&details), actor)?;
         Ok((ids[0], details.signals))
     }
@@ -540,86 +540,4 @@ impl From<vigil_signal::Error> for Error {
     fn from(error: vigil_signal::Error) -> Self {
         Error::Invalid(error.to_string())
     }
-}
-
-/// The signals of hashed media: MD5 and SHA-256 always, PDQ when its quality
-/// is at least [`PdqHash::MIN_TRUSTED_QUALITY`] (below that its bits are
-/// noise, and HMA returns no PDQ either), and with it the variants banked
-/// for the lookup defences (`pdq_variants`) when they were hashed.
-pub fn signals_of(media: &MediaSignals) -> Result<Signals, Error> {
-    let mut signals = Signals::default();
-    if media.pdq.quality >= PdqHash::MIN_TRUSTED_QUALITY {
-        signals.insert(SignalType::Pdq, &media.pdq.hash.to_string())?;
-        if !media.bank_variants.is_empty() {
-            let variants = vigil_media::VariantHash::format_list(&media.bank_variants);
-            signals.insert(SignalType::PdqVariants, &variants)?;
-        }
-    }
-    signals.insert(SignalType::Md5, &media.exact.md5.to_string())?;
-    signals.insert(SignalType::Sha256, &media.exact.sha256.to_string())?;
-    Ok(signals)
-}
-
-/// The signals of a text file, web page or PDF document: `md5`, `sha256`
-/// and, when it has words, `text` with its whole sketch (lookups use all of
-/// it; banks index the first [`BANK_SAMPLE`](vigil_signal::text::BANK_SAMPLE)
-/// values). A PDF's images are separate items: see [`image_signals`].
-pub fn document_signals(document: &vigil_media::DocumentSignals) -> Result<Signals, Error> {
-    let mut signals = Signals::default();
-    if let Some(sketch) = &document.text {
-        signals.insert(SignalType::Text, &sketch.to_string())?;
-    }
-    signals.insert(SignalType::Md5, &document.exact.md5.to_string())?;
-    signals.insert(SignalType::Sha256, &document.exact.sha256.to_string())?;
-    Ok(signals)
-}
-
-/// `signals` as banked and shown: a `text` sketch cut to
-/// [`BANK_SAMPLE`](vigil_signal::text::BANK_SAMPLE) values (lookups use the
-/// whole sketch; banks index only the sample).
-pub fn compact_signals(signals: &Signals) -> Signals {
-    let mut compact = signals.clone();
-    if let Some(sketch) = signals
-        .get(SignalType::Text)
-        .and_then(|v| v.parse::<vigil_signal::TextSketch>().ok())
-    {
-        let cut = sketch
-            .truncated(vigil_signal::text::BANK_SAMPLE)
-            .to_string();
-        // A valid sketch cut short is still valid.
-        let _ = compact.insert(SignalType::Text, &cut);
-    }
-    compact
-}
-
-/// The signals of an image embedded in a PDF, as for a photo: its PDQ when
-/// trusted, and the digests of its stored bytes.
-pub fn image_signals(image: &vigil_media::PdfImage) -> Result<Signals, Error> {
-    let mut signals = Signals::default();
-    if image.pdq.quality >= PdqHash::MIN_TRUSTED_QUALITY {
-        signals.insert(SignalType::Pdq, &image.pdq.hash.to_string())?;
-    }
-    signals.insert(SignalType::Md5, &image.exact.md5.to_string())?;
-    signals.insert(SignalType::Sha256, &image.exact.sha256.to_string())?;
-    Ok(signals)
-}
-
-/// The signals stored for a video: `vpdq` (when any frame was hashed),
-/// `video_md5` (HMA's exact video signal, the MD5 of the file), `md5` and
-/// `sha256`.
-pub fn video_signals(
-    video: &vigil_media::VideoHash,
-    digests: &vigil_signal::ExactDigests,
-) -> Result<Signals, Error> {
-    let mut signals = Signals::default();
-    if !video.frames.is_empty() {
-        signals.insert(
-            SignalType::Vpdq,
-            &vigil_signal::vpdq::to_hma_signal(&video.frames),
-        )?;
-    }
-    signals.insert(SignalType::VideoMd5, &digests.md5.to_string())?;
-    signals.insert(SignalType::Md5, &digests.md5.to_string())?;
-    signals.insert(SignalType::Sha256, &digests.sha256.to_string())?;
-    Ok(signals)
 }

@@ -15,32 +15,7 @@ use vigil_signal::vpdq::{self, DEFAULT_FRAME_DISTANCE, DEFAULT_QUALITY_THRESHOLD
 use vigil_signal::{Closeness, PdqHash, SignalType, VpdqFrame, VpdqMatch};
 
 use crate::indexes::FRAME_BITS;
-use crate::{Engine, Error, LookupOptions, Match};
-
-/// Limits for videos that strangers send or link to: 8K frames, four hours,
-/// a frame hash a second, five minutes of FFmpeg at most.
-pub const UNTRUSTED_VIDEO_LIMITS: vigil_media::VideoLimits = vigil_media::VideoLimits {
-    max_side: 8192,
-    max_duration_seconds: 4.0 * 3600.0,
-    max_frames: 4 * 3600 * 60,
-    max_wall_time: std::time::Duration::from_secs(300),
-};
-
-/// The signals of a video given as bytes (an upload, a fetched file): FFmpeg
-/// reads it from a private temporary file, one frame hash a second, within
-/// [`UNTRUSTED_VIDEO_LIMITS`]. A missing FFmpeg is
-/// `Error::Media(vigil_media::Error::VideoTool { .. })`.
-pub fn video_bytes_signals(bytes: &[u8]) -> Result<vigil_store::Signals, Error> {
-    let mut file = tempfile::NamedTempFile::new()?;
-    std::io::Write::write_all(&mut file, bytes)?;
-    let options = vigil_media::VideoOptions {
-        seconds_per_hash: 1.0,
-        downscale: None,
-        limits: UNTRUSTED_VIDEO_LIMITS,
-    };
-    let video = vigil_media::hash_video_file(file.path(), &options)?;
-    crate::video_signals(&video, &vigil_signal::ExactDigests::of(bytes))
-}
+use crate::{Engine, LookupOptions, Match};
 
 impl Engine {
     /// Looks up a video's frame hashes: videos holding at least

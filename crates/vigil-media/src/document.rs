@@ -90,7 +90,7 @@ pub fn hash_ingested_document(
     }
 }
 
-fn hash_document_bytes(
+pub(crate) fn hash_document_bytes(
     bytes: &[u8],
     exact: ExactDigests,
     options: &HashOptions,

@@ -22,6 +22,14 @@ pub enum Error {
         /// The container or format sniffed.
         format: &'static str,
     },
+    /// The item is not the kind its sender said it is.
+    #[error("the content is {}, not {expected}", article(*found))]
+    UnexpectedKind {
+        /// The kind the caller expected.
+        expected: MediaKind,
+        /// The kind the bytes are.
+        found: MediaKind,
+    },
     /// The input is larger than the configured byte limit.
     #[error("the file is {len} bytes, over the limit of {limit} bytes")]
     FileTooLarge {
@@ -116,6 +124,7 @@ impl Error {
             Self::Empty => "empty",
             Self::UnknownFormat { .. } => "unknown_format",
             Self::UnsupportedKind { .. } => "unsupported_kind",
+            Self::UnexpectedKind { .. } => "unexpected_kind",
             Self::FileTooLarge { .. } => "file_too_large",
             Self::ImageTooLarge { .. } => "image_too_large",
             Self::Decode { .. } => "decode",
@@ -142,4 +151,12 @@ pub(crate) fn hex_prefix(bytes: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A kind named in a sentence: "a pdf", "text".
+fn article(kind: MediaKind) -> String {
+    match kind {
+        MediaKind::Text => "text".to_owned(),
+        other => format!("a {other}"),
+    }
 }

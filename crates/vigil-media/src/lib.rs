@@ -13,7 +13,7 @@
 //!   RGB8 under size and allocation limits, and reports the EXIF orientation
 //!   without applying it (no PDQ reference applies it; the dihedral hashes
 //!   cover rotated copies).
-//! * [`hash_media`] is the whole path from bytes to [`MediaSignals`].
+//! * [`hash_media`] is the whole path from bytes to [`PhotoSignals`].
 //! * [`read_html`] is the one bounded reader of web pages (visible text,
 //!   links, embedded media) under [`HtmlLimits`], linear in the page.
 //! * [`hash_document`] reads text files, web pages ([`html_visible_text`])
@@ -47,6 +47,7 @@ mod document;
 mod error;
 mod html;
 mod ingest;
+mod item;
 mod jpeg;
 mod pdf;
 mod pdf_text;
@@ -65,8 +66,11 @@ pub use document::{
 pub use error::Error;
 pub use html::{HtmlLimit, HtmlLimits, HtmlLink, HtmlPage, LinkElement, read_html, read_html_str};
 pub use ingest::{Ingested, ingest};
+pub use item::{
+    Hashed, Item, UNTRUSTED_VIDEO_LIMITS, VideoSignals, hash_item, image_signals, query_variants_of,
+};
 pub use pdf::{MIN_IMAGE_SIDE, PdfContent, PdfImage, PdfLimits, read_pdf, reading_order};
-pub use signals::{HashOptions, ImageInfo, MediaSignals, hash_ingested, hash_media};
+pub use signals::{HashOptions, ImageInfo, PhotoSignals, hash_ingested, hash_media};
 pub use sniff::{Format, MediaKind, Sniffed, sniff};
 pub use text::{decode_text, html_visible_text};
 pub use variants::{

@@ -3,12 +3,12 @@
 use vigil_signal::{Dihedral, ExactDigests, Pdq, PdqHasher, PdqMode};
 
 use crate::{
-    Defences, Error, Format, HtmlLimits, Ingested, Limits, PdfLimits, VariantHash, bank_variants,
-    decode_image, query_variants,
+    Defences, Error, Format, HtmlLimits, Ingested, Limits, PdfLimits, VariantHash, VideoLimits,
+    VideoOptions, bank_variants, decode_image, query_variants,
 };
 
 /// What to compute for each item.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct HashOptions {
     /// Which PDQ reference to reproduce.
     pub pdq_mode: PdqMode,
@@ -27,6 +27,38 @@ pub struct HashOptions {
     pub pdf: PdfLimits,
     /// Limits for web pages.
     pub html: HtmlLimits,
+    /// How videos are sampled and bounded.
+    pub video: VideoOptions,
+}
+
+impl Default for HashOptions {
+    /// The reference PDQ, no variants, default limits, and videos hashed at
+    /// one frame a second, as HMA's vPDQ extension hashes them.
+    fn default() -> Self {
+        Self {
+            pdq_mode: PdqMode::default(),
+            dihedral: false,
+            defences: Defences::default(),
+            bank_variants: false,
+            limits: Limits::default(),
+            pdf: PdfLimits::default(),
+            html: HtmlLimits::default(),
+            video: VideoOptions {
+                seconds_per_hash: 1.0,
+                downscale: None,
+                limits: VideoLimits::default(),
+            },
+        }
+    }
+}
+
+impl HashOptions {
+    /// These options for items from strangers (uploads, fetched links):
+    /// videos under [`UNTRUSTED_VIDEO_LIMITS`](crate::UNTRUSTED_VIDEO_LIMITS).
+    pub fn untrusted(mut self) -> Self {
+        self.video.limits = crate::UNTRUSTED_VIDEO_LIMITS;
+        self
+    }
 }
 
 /// Facts about a decoded image, reported alongside its signals.
@@ -44,7 +76,7 @@ pub struct ImageInfo {
 
 /// The signals of one photo.
 #[derive(Debug, Clone)]
-pub struct MediaSignals {
+pub struct PhotoSignals {
     /// What was decoded.
     pub image: ImageInfo,
     /// `md5` and `sha256` of the bytes.
@@ -61,7 +93,7 @@ pub struct MediaSignals {
 }
 
 /// Decodes `bytes` and computes its signals.
-pub fn hash_media(bytes: &[u8], options: &HashOptions) -> Result<MediaSignals, Error> {
+pub fn hash_media(bytes: &[u8], options: &HashOptions) -> Result<PhotoSignals, Error> {
     let exact = ExactDigests::of(bytes);
     hash_decoded(bytes, exact, options)
 }
@@ -69,7 +101,7 @@ pub fn hash_media(bytes: &[u8], options: &HashOptions) -> Result<MediaSignals, E
 /// As [`hash_media`], for an item read with [`ingest`](crate::ingest): its
 /// digests are reused, and an item over the byte limit fails with
 /// [`Error::FileTooLarge`].
-pub fn hash_ingested(ingested: &Ingested, options: &HashOptions) -> Result<MediaSignals, Error> {
+pub fn hash_ingested(ingested: &Ingested, options: &HashOptions) -> Result<PhotoSignals, Error> {
     match &ingested.bytes {
         Some(bytes) => hash_decoded(bytes, ingested.digests, options),
         None => Err(Error::FileTooLarge {
@@ -79,11 +111,11 @@ pub fn hash_ingested(ingested: &Ingested, options: &HashOptions) -> Result<Media
     }
 }
 
-fn hash_decoded(
+pub(crate) fn hash_decoded(
     bytes: &[u8],
     exact: ExactDigests,
     options: &HashOptions,
-) -> Result<MediaSignals, Error> {
+) -> Result<PhotoSignals, Error> {
     let decoded = decode_image(bytes, &options.limits)?;
     let hasher = PdqHasher::new(options.pdq_mode);
     let rgb = decoded.rgb();
@@ -114,7 +146,7 @@ fn hash_decoded(
     } else {
         (Vec::new(), Vec::new())
     };
-    Ok(MediaSignals {
+    Ok(PhotoSignals {
         image: ImageInfo {
             format: decoded.format(),
             width: decoded.width(),

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeSet;
 
-use vigil_media::{HashOptions, MediaSignals, hash_media};
+use vigil_media::{HashOptions, PhotoSignals, hash_media};
 use vigil_signal::{PdqHash, PdqMode};
 
-fn hash_file(path: &str, pdq_mode: PdqMode, dihedral: bool) -> MediaSignals {
+fn hash_file(path: &str, pdq_mode: PdqMode, dihedral: bool) -> PhotoSignals {
     let bytes =
         std::fs::read(vigil_testkit::pdq_vectors().join(path)).expect("vector image is readable");
     let options = HashOptions {

@@ -117,7 +117,7 @@ fn record_fetched(
             .engine
             .lookup_all(&scanned.signals, &shared.options.lookup)?,
     );
-    let signals_json = serde_json::to_string(&vigil_engine::compact_signals(&scanned.signals))
+    let signals_json = serde_json::to_string(&scanned.signals.compacted())
         .map_err(|e| MonitorError::Task(e.to_string()))?;
     let url_before = sighting.seen.url.clone();
     sighting.final_url = Some(final_url.to_string());

@@ -133,7 +133,7 @@ impl Default for MonitorOptions {
                 bypass_enabled_ratio: true,
                 ..LookupOptions::default()
             },
-            hash: vigil_media::HashOptions::default(),
+            hash: vigil_media::HashOptions::default().untrusted(),
             media_dir: None,
             retry: RetryPolicy::default(),
             webhook_timeout: Duration::from_secs(10),

@@ -3,7 +3,7 @@
 //! whether it reads like a takedown notice.
 
 use url::Url;
-use vigil_media::{HashOptions, HtmlPage, LinkElement, MediaKind, Sniffed};
+use vigil_media::{HashOptions, Hashed, HtmlPage, Item, LinkElement, MediaKind, Sniffed};
 use vigil_store::Signals;
 
 use crate::MonitorError;
@@ -38,51 +38,32 @@ pub fn scan_bytes(
     url: Option<&Url>,
     options: &HashOptions,
 ) -> Result<Scanned, MonitorError> {
-    let plain = |kind, signals| Scanned {
-        kind,
-        signals,
+    // A web page is read as a page, for its links and a removal notice, and
+    // kept as far as it was read; everything else is hashed as what it is.
+    if let Sniffed::Other(MediaKind::Text, "html") = vigil_media::sniff(bytes) {
+        let page = vigil_media::read_html(bytes, &options.html);
+        if let Some(limit) = page.truncated {
+            tracing::warn!(
+                url = url.map(Url::as_str).unwrap_or_default(),
+                %limit,
+                "web page read in part"
+            );
+        }
+        let document = vigil_media::hash_html_page(bytes, &page);
+        return Ok(Scanned {
+            kind: MediaKind::Text.name(),
+            signals: Signals::from_values(Hashed::Document(document).signals())?,
+            removal_notice: is_removal_notice(&page.text),
+            embedded: embedded_media(&page, url),
+        });
+    }
+    let hashed = vigil_media::hash_item(Item::Bytes(bytes), None, options)?;
+    Ok(Scanned {
+        kind: hashed.kind().name(),
+        signals: Signals::from_values(hashed.signals())?,
         removal_notice: false,
         embedded: Vec::new(),
-    };
-    match vigil_media::sniff(bytes) {
-        Sniffed::Image(_) => {
-            let hashed = vigil_media::hash_media(bytes, options)?;
-            Ok(plain("photo", vigil_engine::signals_of(&hashed)?))
-        }
-        Sniffed::Other(MediaKind::Video, _) => {
-            Ok(plain("video", vigil_engine::video_bytes_signals(bytes)?))
-        }
-        Sniffed::Other(MediaKind::Pdf, _) => {
-            let document = vigil_media::hash_document(bytes, options)?;
-            Ok(plain("pdf", vigil_engine::document_signals(&document)?))
-        }
-        Sniffed::Other(MediaKind::Text, "html") => {
-            // One bounded read gives the text, the notice and the media; a
-            // page over the limits is kept as far as it was read.
-            let page = vigil_media::read_html(bytes, &options.html);
-            if let Some(limit) = page.truncated {
-                tracing::warn!(
-                    url = url.map(Url::as_str).unwrap_or_default(),
-                    %limit,
-                    "web page read in part"
-                );
-            }
-            let document = vigil_media::hash_html_page(bytes, &page);
-            Ok(Scanned {
-                kind: "text",
-                signals: vigil_engine::document_signals(&document)?,
-                removal_notice: is_removal_notice(&page.text),
-                embedded: embedded_media(&page, url),
-            })
-        }
-        Sniffed::Other(MediaKind::Text, _) => {
-            let document = vigil_media::hash_document(bytes, options)?;
-            Ok(plain("text", vigil_engine::document_signals(&document)?))
-        }
-        Sniffed::Other(MediaKind::Photo, _) | Sniffed::Unknown => Err(MonitorError::Unreadable(
-            "the content is in no format Vigil reads".to_owned(),
-        )),
-    }
+    })
 }
 
 /// Media a page read with [`vigil_media::read_html`] shows (`img`,

@@ -5,7 +5,7 @@
 //! `vigil_engine::UNTRUSTED_VIDEO_LIMITS`).
 
 use axum::extract::Multipart;
-use vigil_media::HashOptions;
+use vigil_media::{HashOptions, Item, MediaKind};
 use vigil_store::{SignalType, Signals};
 
 use crate::hma::answers::Hashes;
@@ -150,56 +150,49 @@ impl Hashed {
 }
 
 /// As [`hash`], with the photo options given: lookup defences or the
-/// variants a bank keeps.
+/// variants a bank keeps. The media is hashed as the content type its
+/// sender named, under the limits for strangers' media.
 pub(crate) async fn hash_with(media: Media, options: HashOptions) -> Result<Hashed, ApiError> {
+    let kind = match media.content_type {
+        "video" => MediaKind::Video,
+        "text" => MediaKind::Text,
+        "pdf" => MediaKind::Pdf,
+        _ => MediaKind::Photo,
+    };
     tokio::task::spawn_blocking(move || {
-        let signals_only = |signals| Hashed {
-            signals,
-            query_variants: Vec::new(),
-        };
-        match media.content_type {
-            "video" => hash_video(&media.bytes).map(signals_only),
-            "text" | "pdf" => hash_document(&media.bytes, media.content_type).map(signals_only),
-            _ => {
-                let hashed = vigil_media::hash_media(&media.bytes, &options)
-                    .map_err(|e| ApiError::bad_request(format!("cannot hash the media: {e}")))?;
-                Ok(Hashed {
-                    signals: vigil_engine::signals_of(&hashed)?,
-                    query_variants: hashed.query_variants,
-                })
-            }
-        }
+        let options = options.untrusted();
+        let hashed = vigil_media::hash_item(Item::Bytes(&media.bytes), Some(kind), &options)
+            .map_err(|error| hash_error(kind, error))?;
+        Ok(Hashed {
+            signals: Signals::from_values(hashed.signals())?,
+            query_variants: vigil_media::query_variants_of(&hashed).to_vec(),
+        })
     })
     .await
     .map_err(|_| ApiError::internal())?
 }
 
-/// A text file, web page or PDF: `md5`, `sha256` and the whole `text`
-/// sketch (lookups use all of it; banking keeps the compact sample). A
-/// PDF's embedded images are not separate items here: HMA's answers hold
-/// one value per signal type.
-fn hash_document(bytes: &[u8], content_type: &str) -> Result<Signals, ApiError> {
-    let document = vigil_media::hash_document(bytes, &HashOptions::default())
-        .map_err(|e| ApiError::bad_request(format!("cannot hash the {content_type}: {e}")))?;
-    let is_pdf = document.format == vigil_media::DocumentFormat::Pdf;
-    if is_pdf != (content_type == "pdf") {
-        return Err(ApiError::bad_request(format!(
-            "the content is {}, not {content_type}",
-            if is_pdf { "a pdf" } else { "text" }
-        )));
-    }
-    vigil_engine::document_signals(&document).map_err(ApiError::from)
-}
-
-fn hash_video(bytes: &[u8]) -> Result<Signals, ApiError> {
-    vigil_engine::video_bytes_signals(bytes).map_err(|e| {
-        let error = ApiError::from(e);
-        if error.status == axum::http::StatusCode::BAD_REQUEST {
-            ApiError::bad_request(format!("cannot hash the video: {}", error.message))
-        } else {
-            error
+/// Why media of `kind` has no signals, as HMA's clients are told: a bad
+/// item is the sender's 400, a missing FFmpeg or an unwritable temporary
+/// file the server's 500.
+fn hash_error(kind: MediaKind, error: vigil_media::Error) -> ApiError {
+    use vigil_media::Error as E;
+    match error {
+        error @ E::UnexpectedKind { .. } => ApiError::bad_request(error.to_string()),
+        error @ E::VideoTool { .. } => vigil_engine::Error::Media(error).into(),
+        E::Io(error) => {
+            tracing::error!(%error, "cannot write media to a temporary file");
+            ApiError::internal()
         }
-    })
+        error => {
+            let what = if kind == MediaKind::Photo {
+                "media"
+            } else {
+                kind.name()
+            };
+            ApiError::bad_request(format!("cannot hash the {what}: {error}"))
+        }
+    }
 }
 
 /// The signal types a `types=pdq,md5` parameter selects (`None`: every
@@ -240,7 +233,7 @@ pub(crate) fn hashes(
         "text" | "pdf" => &[Text, Md5, Sha256],
         _ => &[Pdq, Md5, Sha256],
     };
-    let signals = &vigil_engine::compact_signals(signals);
+    let signals = &signals.compacted();
     let mut hashes = Hashes::default();
     for signal_type in types.unwrap_or(applicable) {
         match signals.get(*signal_type) {

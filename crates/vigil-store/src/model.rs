@@ -276,6 +276,28 @@ impl Signals {
         Ok(())
     }
 
+    /// The signals of `values`, as hashing produced them (see
+    /// `vigil_media::Hashed::signals`).
+    pub fn from_values(values: impl IntoIterator<Item = SignalValue>) -> Result<Self, Error> {
+        let mut signals = Signals::default();
+        for value in values {
+            signals.insert_value(&value)?;
+        }
+        Ok(signals)
+    }
+
+    /// These signals as banked and shown: a `text` sketch cut to
+    /// [`BANK_SAMPLE`](vigil_signal::text::BANK_SAMPLE) values (lookups use
+    /// the whole sketch; banks index only the sample).
+    pub fn compacted(&self) -> Signals {
+        let mut compact = self.clone();
+        if let Some(SignalValue::Text(sketch)) = self.value(SignalType::Text) {
+            let cut = SignalValue::Text(sketch.truncated(vigil_signal::text::BANK_SAMPLE));
+            compact.0.insert(SignalType::Text, cut.to_string());
+        }
+        compact
+    }
+
     /// Adds one signal whose type is given by name (a database row, a
     /// file's column).
     pub(crate) fn insert_named(&mut self, signal_type: &str, value: &str) -> Result<(), Error> {

@@ -229,7 +229,7 @@ async fn add_content(
     };
     let mut hashed = media::hash_with(media, options).await?;
     hashed.select(types.as_deref());
-    let signals = vigil_engine::compact_signals(&hashed.signals);
+    let signals = hashed.signals.compacted();
     // HMA's hasher gives a photo below PDQ quality 50 an empty hash, which
     // its bank refuses: such a hash would match unrelated pictures.
     let wants_pdq = types

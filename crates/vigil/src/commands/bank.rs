@@ -30,7 +30,7 @@ pub(crate) enum BankAction {
     Delete {
         name: String,
     },
-    Add(AddSettings),
+    Add(Box<AddSettings>),
 }
 
 /// Resolved settings for `vigil bank add`.
@@ -121,7 +121,7 @@ fn add(
     for (path, result) in hashed {
         let line = match result.map_err(anyhow::Error::msg).and_then(|hashed| {
             let content = NewContent {
-                signals: vigil_engine::compact_signals(&hashed.signals),
+                signals: hashed.signals.compacted(),
                 labels: labels.clone(),
                 note: settings.note.clone(),
                 ..NewContent::default()

@@ -12,8 +12,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 use vigil_media::{
-    Error as MediaError, HashOptions, MediaKind, MediaSignals, VideoHash, VideoOptions,
-    hash_ingested, hash_video_file, ingest,
+    Error as MediaError, HashOptions, Hashed, Item, PhotoSignals, VideoHash, VideoOptions,
+    hash_item, ingest,
 };
 use vigil_signal::{Dihedral, Md5, PdqHash, Sha256};
 
@@ -78,7 +78,7 @@ pub(crate) struct HashLine {
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 enum Outcome {
-    Hashed(Box<Hashed>),
+    Hashed(Box<PhotoHashed>),
     Video(Box<VideoHashed>),
     Document(Box<super::hash_document::DocumentHashed>),
     Failed(Failed),
@@ -109,7 +109,7 @@ struct FrameLine {
 }
 
 #[derive(Debug, Serialize)]
-struct Hashed {
+struct PhotoHashed {
     media: &'static str,
     format: &'static str,
     width: u32,
@@ -154,10 +154,10 @@ impl HashLine {
         }
     }
 
-    fn hashed(path: String, len: u64, signals: &MediaSignals) -> Self {
+    fn hashed(path: String, len: u64, signals: &PhotoSignals) -> Self {
         Self {
             path,
-            outcome: Outcome::Hashed(Box::new(Hashed {
+            outcome: Outcome::Hashed(Box::new(PhotoHashed {
                 media: vigil_media::MediaKind::Photo.name(),
                 format: signals.image.format.name(),
                 width: signals.image.width,
@@ -310,36 +310,24 @@ fn hash_input(input: &Input, options: &HashOptions, video: &VideoSettings) -> Ha
 
 fn hash_file(path: &Path, options: &HashOptions, video: &VideoSettings) -> HashLine {
     let shown = path.to_string_lossy().into_owned();
-    match hash_path(path, options) {
-        Ok((len, signals)) => HashLine::hashed(shown, len, &signals),
-        Err(HashFailure {
-            error:
-                MediaError::UnsupportedKind {
-                    kind: MediaKind::Video,
-                    format,
-                },
-            read: Some(read),
-            ..
-        }) => match hash_video_file(path, &video.options) {
-            Ok(hashed) => {
-                tracing::debug!(path = %path.display(), frames = hashed.frames.len(), "hashed video");
-                HashLine::video(shown, format, read, &hashed, video.frames)
-            }
-            Err(error) => HashLine::failed(shown, &error, Some(read)),
-        },
-        Err(HashFailure {
-            document: Some(ingested),
-            read,
-            ..
-        }) => match vigil_media::hash_ingested_document(&ingested, options) {
-            Ok(document) => HashLine {
-                path: shown,
-                outcome: Outcome::Document(Box::new(super::hash_document::DocumentHashed::new(
-                    ingested.len,
-                    &document,
-                ))),
-            },
-            Err(error) => HashLine::failed(shown, &error, read),
+    let options = HashOptions {
+        video: video.options,
+        ..*options
+    };
+    match hash_path(path, &options) {
+        Ok((len, Hashed::Photo(photo))) => HashLine::hashed(shown, len, &photo),
+        Ok((len, Hashed::Video(hashed))) => HashLine::video(
+            shown,
+            hashed.format,
+            (len, hashed.exact),
+            &hashed.video,
+            video.frames,
+        ),
+        Ok((len, Hashed::Document(document))) => HashLine {
+            path: shown,
+            outcome: Outcome::Document(Box::new(super::hash_document::DocumentHashed::new(
+                len, &document,
+            ))),
         },
         Err(failure) => HashLine::failed(shown, &failure.error, failure.read),
     }
@@ -351,41 +339,31 @@ pub(crate) struct HashFailure {
     pub(crate) error: MediaError,
     /// Size and exact digests, when the file could be read.
     pub(crate) read: Option<(u64, vigil_signal::ExactDigests)>,
-    /// A text file, web page or PDF as read, for the document path (so the
-    /// file is read and digested once).
-    pub(crate) document: Option<Box<vigil_media::Ingested>>,
 }
 
-/// Reads and hashes one file: its size and signals, or why not.
-pub(crate) fn hash_path(
-    path: &Path,
-    options: &HashOptions,
-) -> Result<(u64, MediaSignals), HashFailure> {
+/// Reads one file once (digests on the way) and hashes it as what it is:
+/// its size and signals, or why not.
+pub(crate) fn hash_path(path: &Path, options: &HashOptions) -> Result<(u64, Hashed), HashFailure> {
     let ingested = open_regular(path)
         .and_then(|file| ingest(file, options.limits.max_file_bytes))
         .map_err(|error| HashFailure {
             error: MediaError::Io(error),
             read: None,
-            document: None,
         })?;
-    match hash_ingested(&ingested, options) {
-        Ok(signals) => {
-            tracing::debug!(path = %path.display(), pdq = %signals.pdq.hash, quality = signals.pdq.quality, "hashed");
-            Ok((ingested.len, signals))
+    let item = Item::File {
+        path,
+        ingested: &ingested,
+    };
+    match hash_item(item, None, options) {
+        Ok(hashed) => {
+            tracing::debug!(path = %path.display(), media = %hashed.kind(), "hashed");
+            Ok((ingested.len, hashed))
         }
         Err(error) => {
             tracing::debug!(path = %path.display(), %error, "not hashed");
-            let is_document = matches!(
-                error,
-                MediaError::UnsupportedKind {
-                    kind: MediaKind::Pdf | MediaKind::Text,
-                    ..
-                }
-            );
             Err(HashFailure {
                 error,
                 read: Some((ingested.len, ingested.digests)),
-                document: is_document.then(|| Box::new(ingested)),
             })
         }
     }
@@ -439,41 +417,32 @@ pub(crate) fn hash_files(
 }
 
 fn file_signals(path: &Path, options: &HashOptions) -> Result<FileSignals, String> {
+    let signals = |hashed: &Hashed| {
+        vigil_store::Signals::from_values(hashed.signals()).map_err(|e| e.to_string())
+    };
     match hash_path(path, options) {
-        Ok((_, media)) => Ok(FileSignals {
-            media: "photo",
-            signals: vigil_engine::signals_of(&media).map_err(|e| e.to_string())?,
-            pdq_quality: Some(media.pdq.quality),
-            query_variants: media.query_variants,
-            parts: Vec::new(),
-        }),
-        Err(HashFailure {
-            error:
-                MediaError::UnsupportedKind {
-                    kind: MediaKind::Video,
-                    ..
-                },
-            read: Some((_, digests)),
-            ..
-        }) => {
-            let video_options = VideoOptions {
-                seconds_per_hash: 1.0,
-                ..VideoOptions::default()
+        Ok((_, hashed @ Hashed::Photo(_))) => {
+            let Hashed::Photo(photo) = &hashed else {
+                unreachable!("matched as a photo")
             };
-            let video = hash_video_file(path, &video_options).map_err(|e| e.to_string())?;
             Ok(FileSignals {
-                media: "video",
-                signals: vigil_engine::video_signals(&video, &digests)
-                    .map_err(|e| e.to_string())?,
-                pdq_quality: None,
-                query_variants: Vec::new(),
+                media: "photo",
+                signals: signals(&hashed)?,
+                pdq_quality: Some(photo.pdq.quality),
+                query_variants: photo.query_variants.clone(),
                 parts: Vec::new(),
             })
         }
-        Err(HashFailure {
-            document: Some(ingested),
-            ..
-        }) => super::hash_document::document_file_signals(&ingested, options),
+        Ok((_, hashed @ Hashed::Video(_))) => Ok(FileSignals {
+            media: "video",
+            signals: signals(&hashed)?,
+            pdq_quality: None,
+            query_variants: Vec::new(),
+            parts: Vec::new(),
+        }),
+        Ok((_, Hashed::Document(document))) => {
+            super::hash_document::document_file_signals(document)
+        }
         Err(failure) => Err(failure.error.to_string()),
     }
 }

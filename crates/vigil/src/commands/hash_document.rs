@@ -3,7 +3,7 @@
 //! and each embedded image of a PDF as an item of its own).
 
 use serde::Serialize;
-use vigil_media::{DocumentSignals, HashOptions, Ingested, hash_ingested_document};
+use vigil_media::{DocumentSignals, Hashed};
 use vigil_signal::text::BANK_SAMPLE;
 use vigil_signal::{Md5, PdqHash, Sha256};
 
@@ -87,11 +87,7 @@ fn media(document: &DocumentSignals) -> &'static str {
 
 /// The items to bank or look up for a document: the document itself, and
 /// each embedded image of a PDF.
-pub(crate) fn document_file_signals(
-    ingested: &Ingested,
-    options: &HashOptions,
-) -> Result<FileSignals, String> {
-    let document = hash_ingested_document(ingested, options).map_err(|e| e.to_string())?;
+pub(crate) fn document_file_signals(document: DocumentSignals) -> Result<FileSignals, String> {
     let parts = document
         .images
         .iter()
@@ -99,13 +95,15 @@ pub(crate) fn document_file_signals(
         .map(|(i, image)| {
             Ok(FilePart {
                 label: format!("page {} image {}", image.page, i + 1),
-                signals: vigil_engine::image_signals(image).map_err(|e| e.to_string())?,
+                signals: vigil_store::Signals::from_values(vigil_media::image_signals(image))
+                    .map_err(|e| e.to_string())?,
             })
         })
         .collect::<Result<_, String>>()?;
     Ok(FileSignals {
         media: media(&document),
-        signals: vigil_engine::document_signals(&document).map_err(|e| e.to_string())?,
+        signals: vigil_store::Signals::from_values(Hashed::Document(document).signals())
+            .map_err(|e| e.to_string())?,
         pdq_quality: None,
         query_variants: Vec::new(),
         parts,

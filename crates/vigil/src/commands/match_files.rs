@@ -97,7 +97,7 @@ pub(crate) fn run(
         let mut line = json!({
             "path": path,
             "media": hashed.media,
-            "signals": vigil_engine::compact_signals(&signals),
+            "signals": signals.compacted(),
             "matches": matches,
         });
         if let Some(quality) = hashed.pdq_quality {

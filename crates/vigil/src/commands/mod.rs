@@ -63,7 +63,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                     bank::BankAction::Rename { name, new_name }
                 }
                 BankCommand::Delete { name } => bank::BankAction::Delete { name },
-                BankCommand::Add(args) => bank::BankAction::Add(bank::AddSettings {
+                BankCommand::Add(args) => bank::BankAction::Add(Box::new(bank::AddSettings {
                     options: HashOptions {
                         limits: limits(&args.limits),
                         bank_variants: !args.no_variants,
@@ -73,7 +73,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                     paths: args.paths,
                     labels: args.labels,
                     note: args.note,
-                }),
+                })),
             };
             bank::run(&store, action, stdout())
         }
