@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use rusqlite::{Connection, TransactionBehavior, params_from_iter};
+use rusqlite::{Connection, TransactionBehavior, params, params_from_iter};
 
 use crate::sql::{self, Backend, Conn, Dialect, Row, Sql, Value};
 use crate::{Error, NewContent};
@@ -136,12 +136,43 @@ impl Conn for SqliteConn<'_> {
         Ok(self.0.execute_batch(sql)?)
     }
 
+    /// The statements are prepared once for the batch: looking each up in
+    /// the statement cache for every content would cost more than running it.
     fn insert_batch(
         &mut self,
         bank_id: i64,
         created_at: i64,
         batch: &[NewContent],
     ) -> Result<Vec<i64>, Error> {
-        sql::insert_each(self, bank_id, created_at, batch)
+        let mut insert_content = self.0.prepare_cached(
+            "INSERT INTO content (bank_id, labels, metadata, note, provenance_exchange, \
+             provenance_fetch_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        let mut insert_signal = self.0.prepare_cached(
+            "INSERT INTO content_signal (content_id, signal_type, value) VALUES (?1, ?2, ?3)",
+        )?;
+        let mut insert_change = self
+            .0
+            .prepare_cached("INSERT INTO change_log (kind, object_id) VALUES ('content', ?1)")?;
+        let mut ids = Vec::with_capacity(batch.len());
+        for content in batch {
+            let provenance = content.provenance.as_ref();
+            insert_content.execute(params![
+                bank_id,
+                sql::json_text(&content.labels)?,
+                sql::json_text(&content.metadata)?,
+                content.note.as_deref().filter(|n| !n.is_empty()),
+                provenance.map(|p| p.exchange.as_str()),
+                provenance.map(|p| p.fetch_id.as_str()),
+                created_at
+            ])?;
+            let id = self.0.last_insert_rowid();
+            for (signal_type, value) in content.signals.iter() {
+                insert_signal.execute(params![id, signal_type, value])?;
+            }
+            insert_change.execute([id])?;
+            ids.push(id);
+        }
+        Ok(ids)
     }
 }

@@ -74,47 +74,6 @@ pub(crate) fn json_text(value: &impl serde::Serialize) -> Result<String, Error> 
     serde_json::to_string(value).map_err(|e| Error::Invalid(e.to_string()))
 }
 
-/// Inserts contents one statement at a time: on SQLite, in the same
-/// process, a statement costs less than assembling a batch would save.
-pub(crate) fn insert_each(
-    conn: &mut dyn Conn,
-    bank_id: i64,
-    created_at: i64,
-    batch: &[NewContent],
-) -> Result<Vec<i64>, Error> {
-    let mut ids = Vec::with_capacity(batch.len());
-    for content in batch {
-        let provenance = content.provenance.as_ref();
-        let id = conn.one(
-            sql!(
-                "INSERT INTO content (bank_id, labels, metadata, note, provenance_exchange, \
-                 provenance_fetch_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id"
-            ),
-            args![
-                bank_id,
-                json_text(&content.labels)?,
-                json_text(&content.metadata)?,
-                content.note.as_deref().filter(|n| !n.is_empty()),
-                provenance.map(|p| p.exchange.as_str()),
-                provenance.map(|p| p.fetch_id.as_str()),
-                created_at,
-            ],
-        )?;
-        for (signal_type, value) in content.signals.iter() {
-            conn.execute(
-                sql!("INSERT INTO content_signal (content_id, signal_type, value) VALUES (?1, ?2, ?3)"),
-                args![id, signal_type, value],
-            )?;
-        }
-        conn.execute(
-            sql!("INSERT INTO change_log (kind, object_id) VALUES ('content', ?1)"),
-            args![id],
-        )?;
-        ids.push(id);
-    }
-    Ok(ids)
-}
-
 /// The columns [`to_content`] reads, over `content c JOIN bank b`.
 macro_rules! content_select {
     ($where:literal) => {

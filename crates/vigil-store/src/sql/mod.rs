@@ -47,8 +47,6 @@ mod monitor;
 mod schema;
 mod values;
 
-pub(crate) use contents::insert_each;
-#[cfg(feature = "postgres")]
 pub(crate) use contents::json_text;
 pub(crate) use dialect::{Dialect, Sql};
 pub(crate) use schema::migrate;
@@ -77,8 +75,8 @@ pub(crate) trait Conn {
 
     /// Inserts a batch of validated contents into a bank, with their
     /// signals and change-log entries; returns their ids in order. SQLite
-    /// inserts them one by one ([`insert_each`]), PostgreSQL in a few
-    /// statements, as one round trip to the server costs more than
+    /// runs three prepared statements per content, PostgreSQL four
+    /// statements per batch, as one round trip to the server costs more than
     /// inserting many rows.
     fn insert_batch(
         &mut self,
