@@ -124,76 +124,67 @@ impl<C: GenericClient> Conn for PostgresConn<'_, C> {
         Ok(self.0.batch_execute(sql)?)
     }
 
+    /// Four statements (four round trips) for the whole batch.
     fn insert_batch(
         &mut self,
         bank_id: i64,
         created_at: i64,
         batch: &[NewContent],
     ) -> Result<Vec<i64>, Error> {
-        insert_batch(self.0, bank_id, created_at, batch)
-    }
-}
-
-/// Inserts one batch of contents with their signals and change-log entries
-/// in four statements (four round trips); returns their ids in order.
-fn insert_batch(
-    client: &mut impl GenericClient,
-    bank_id: i64,
-    created_at: i64,
-    batch: &[NewContent],
-) -> Result<Vec<i64>, Error> {
-    let ids: Vec<i64> = client
-        .query(
-            "SELECT nextval('content_id_seq') FROM generate_series(1, $1::bigint)",
-            &[&(batch.len() as i64)],
-        )?
-        .iter()
-        .map(|row| row.try_get(0))
-        .collect::<Result<_, _>>()?;
-    let mut labels = Vec::with_capacity(batch.len());
-    let mut metadata = Vec::with_capacity(batch.len());
-    let (mut notes, mut exchanges, mut fetch_ids) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut signal_ids, mut signal_types, mut signal_values) =
-        (Vec::new(), Vec::new(), Vec::new());
-    for (content, &id) in batch.iter().zip(&ids) {
-        labels.push(sql::json_text(&content.labels)?);
-        metadata.push(sql::json_text(&content.metadata)?);
-        notes.push(content.note.as_deref().filter(|n| !n.is_empty()));
-        let provenance = content.provenance.as_ref();
-        exchanges.push(provenance.map(|p| p.exchange.as_str()));
-        fetch_ids.push(provenance.map(|p| p.fetch_id.as_str()));
-        for (signal_type, value) in content.signals.iter() {
-            signal_ids.push(id);
-            signal_types.push(signal_type);
-            signal_values.push(value);
+        let client = &mut *self.0;
+        let ids: Vec<i64> = client
+            .query(
+                "SELECT nextval('content_id_seq') FROM generate_series(1, $1::bigint)",
+                &[&(batch.len() as i64)],
+            )?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<_, _>>()?;
+        let mut labels = Vec::with_capacity(batch.len());
+        let mut metadata = Vec::with_capacity(batch.len());
+        let (mut notes, mut exchanges, mut fetch_ids) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut signal_ids, mut signal_types, mut signal_values) =
+            (Vec::new(), Vec::new(), Vec::new());
+        for (content, &id) in batch.iter().zip(&ids) {
+            labels.push(sql::json_text(&content.labels)?);
+            metadata.push(sql::json_text(&content.metadata)?);
+            notes.push(content.note.as_deref().filter(|n| !n.is_empty()));
+            let provenance = content.provenance.as_ref();
+            exchanges.push(provenance.map(|p| p.exchange.as_str()));
+            fetch_ids.push(provenance.map(|p| p.fetch_id.as_str()));
+            for (signal_type, value) in content.signals.iter() {
+                signal_ids.push(id);
+                signal_types.push(signal_type);
+                signal_values.push(value);
+            }
         }
+        client.execute(
+            "INSERT INTO content (id, bank_id, labels, metadata, note, provenance_exchange, \
+             provenance_fetch_id, created_at) \
+             SELECT id, $2, l::jsonb, m::jsonb, n, e, f, $8 \
+             FROM unnest($1::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) \
+             AS t(id, l, m, n, e, f)",
+            &[
+                &ids,
+                &bank_id,
+                &labels,
+                &metadata,
+                &notes,
+                &exchanges,
+                &fetch_ids,
+                &created_at,
+            ],
+        )?;
+        client.execute(
+            "INSERT INTO content_signal (content_id, signal_type, value) \
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])",
+            &[&signal_ids, &signal_types, &signal_values],
+        )?;
+        client.execute(
+            "INSERT INTO change_log (kind, object_id) \
+             SELECT 'content', id FROM unnest($1::bigint[]) WITH ORDINALITY AS t(id, n) ORDER BY n",
+            &[&ids],
+        )?;
+        Ok(ids)
     }
-    client.execute(
-        "INSERT INTO content (id, bank_id, labels, metadata, note, provenance_exchange, \
-         provenance_fetch_id, created_at) \
-         SELECT id, $2, l::jsonb, m::jsonb, n, e, f, $8 \
-         FROM unnest($1::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) \
-         AS t(id, l, m, n, e, f)",
-        &[
-            &ids,
-            &bank_id,
-            &labels,
-            &metadata,
-            &notes,
-            &exchanges,
-            &fetch_ids,
-            &created_at,
-        ],
-    )?;
-    client.execute(
-        "INSERT INTO content_signal (content_id, signal_type, value) \
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])",
-        &[&signal_ids, &signal_types, &signal_values],
-    )?;
-    client.execute(
-        "INSERT INTO change_log (kind, object_id) \
-         SELECT 'content', id FROM unnest($1::bigint[]) WITH ORDINALITY AS t(id, n) ORDER BY n",
-        &[&ids],
-    )?;
-    Ok(ids)
 }

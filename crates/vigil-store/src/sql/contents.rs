@@ -112,61 +112,53 @@ fn to_content(row: &Row<'_>) -> Result<Content, Error> {
     })
 }
 
-/// A record that signals are read into.
-trait WithSignals {
-    fn id(&self) -> i64;
-    fn signals_mut(&mut self) -> &mut Signals;
-}
-
-impl WithSignals for Content {
-    fn id(&self) -> i64 {
-        self.id
-    }
-
-    fn signals_mut(&mut self) -> &mut Signals {
-        &mut self.fields.signals
-    }
-}
-
-impl WithSignals for IndexedContent {
-    fn id(&self) -> i64 {
-        self.id
-    }
-
-    fn signals_mut(&mut self) -> &mut Signals {
-        &mut self.signals
-    }
-}
-
-/// Reads the signals of contents sorted by id from `(content_id,
-/// signal_type, value)` rows, in one query for the whole page (one round
-/// trip on PostgreSQL). Rows of contents not in the page are skipped.
-fn attach_signals(
+/// Reads the signals of contents with ids `ids` (sorted), all in one query
+/// (one round trip on PostgreSQL), handing each to `insert` with the
+/// content's place in `ids`; `bank` narrows the query to a page's bank.
+fn read_signals(
     conn: &mut dyn Conn,
-    contents: &mut [impl WithSignals],
-    sql: &Sql,
-    args: &[Value<'_>],
+    ids: &[i64],
+    bank: Option<&BankName>,
+    mut insert: impl FnMut(usize, &str, &str) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    conn.for_each_row(sql, args, &mut |row| {
+    let (Some(&first), Some(&last)) = (ids.first(), ids.last()) else {
+        return Ok(());
+    };
+    let each = &mut |row: &Row<'_>| {
         let id: i64 = row.get(0)?;
-        if let Ok(at) = contents.binary_search_by_key(&id, WithSignals::id) {
+        // Contents outside the page (deleted since, or between its ids) are
+        // skipped.
+        if let Ok(at) = ids.binary_search(&id) {
             let (signal_type, value): (String, String) = (row.get(1)?, row.get(2)?);
-            contents[at]
-                .signals_mut()
-                .insert(&signal_type, &value)
+            insert(at, &signal_type, &value)
                 .map_err(|e| Error::Corrupt(format!("content {id} signal: {e}")))?;
         }
         Ok(())
-    })
+    };
+    match bank {
+        // Through the bank's index: other banks' contents in the same id
+        // range are never read.
+        Some(bank) => conn.for_each_row(
+            sql!(
+                "SELECT s.content_id, s.signal_type, s.value FROM content c \
+                 JOIN bank b ON b.id = c.bank_id JOIN content_signal s ON s.content_id = c.id \
+                 WHERE b.name = ?1 AND c.id BETWEEN ?2 AND ?3"
+            ),
+            args![bank.as_str(), first, last],
+            each,
+        ),
+        None => conn.for_each_row(
+            sql!(
+                "SELECT content_id, signal_type, value FROM content_signal \
+                 WHERE content_id BETWEEN ?1 AND ?2"
+            ),
+            args![first, last],
+            each,
+        ),
+    }
 }
 
-/// The signals of the contents with ids from `?1` to `?2`.
-const SIGNALS_BETWEEN: &Sql = sql!(
-    "SELECT content_id, signal_type, value FROM content_signal WHERE content_id BETWEEN ?1 AND ?2"
-);
-
-/// Contents selected by `sql`, in id order, with their signals; `bank`
-/// narrows the signal query to the page's bank.
+/// Contents selected by `sql`, in id order, with their signals.
 fn load_contents(
     conn: &mut dyn Conn,
     sql: &Sql,
@@ -174,27 +166,10 @@ fn load_contents(
     bank: Option<&BankName>,
 ) -> Result<Vec<Content>, Error> {
     let mut contents = conn.rows(sql, args, to_content)?;
-    let (Some(first), Some(last)) = (
-        contents.first().map(|c| c.id),
-        contents.last().map(|c| c.id),
-    ) else {
-        return Ok(contents);
-    };
-    match bank {
-        // Through the bank's index: other banks' contents in the same id
-        // range are never read.
-        Some(bank) => attach_signals(
-            conn,
-            &mut contents,
-            sql!(
-                "SELECT s.content_id, s.signal_type, s.value FROM content c \
-                 JOIN bank b ON b.id = c.bank_id JOIN content_signal s ON s.content_id = c.id \
-                 WHERE b.name = ?1 AND c.id BETWEEN ?2 AND ?3"
-            ),
-            args![bank.as_str(), first, last],
-        )?,
-        None => attach_signals(conn, &mut contents, SIGNALS_BETWEEN, args![first, last])?,
-    }
+    let ids: Vec<i64> = contents.iter().map(|c| c.id).collect();
+    read_signals(conn, &ids, bank, |at, signal_type, value| {
+        contents[at].fields.signals.insert(signal_type, value)
+    })?;
     Ok(contents)
 }
 
@@ -456,13 +431,10 @@ impl<B: Backend> Store for B {
                     })
                 },
             )?;
-            let (Some(first), Some(last)) = (
-                contents.first().map(|c| c.id),
-                contents.last().map(|c| c.id),
-            ) else {
-                return Ok(contents);
-            };
-            attach_signals(conn, &mut contents, SIGNALS_BETWEEN, args![first, last])?;
+            let ids: Vec<i64> = contents.iter().map(|c| c.id).collect();
+            read_signals(conn, &ids, None, |at, signal_type, value| {
+                contents[at].signals.insert(signal_type, value)
+            })?;
             Ok(contents)
         })
     }

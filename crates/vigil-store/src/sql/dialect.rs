@@ -93,38 +93,16 @@ impl Dialect {
     /// `template` with each `{{name}}` replaced by this dialect's words. An
     /// unknown name is left as it is, for the database to refuse.
     pub(crate) fn ddl(self, template: &str) -> String {
-        let mut out = String::with_capacity(template.len() + 256);
-        let mut rest = template;
-        while let Some(start) = rest.find("{{") {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + 2..];
-            let word = after.find("}}").and_then(|end| {
-                WORDS
-                    .iter()
-                    .find(|(name, ..)| *name == &after[..end])
-                    .map(|words| (self.pick(words), end))
-            });
-            match word {
-                Some((word, end)) => {
-                    out.push_str(word);
-                    rest = &after[end + 2..];
-                }
-                None => {
-                    out.push_str("{{");
-                    rest = after;
-                }
-            }
-        }
-        out.push_str(rest);
-        out
-    }
-
-    fn pick(self, (_, sqlite, _postgres): &(&str, &'static str, &'static str)) -> &'static str {
-        match self {
-            Dialect::Sqlite => sqlite,
-            #[cfg(feature = "postgres")]
-            Dialect::Postgres => _postgres,
-        }
+        WORDS
+            .iter()
+            .fold(template.to_owned(), |ddl, &(name, sqlite, _postgres)| {
+                let word = match self {
+                    Dialect::Sqlite => sqlite,
+                    #[cfg(feature = "postgres")]
+                    Dialect::Postgres => _postgres,
+                };
+                ddl.replace(&format!("{{{{{name}}}}}"), word)
+            })
     }
 }
 

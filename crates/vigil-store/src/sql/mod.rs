@@ -1,15 +1,15 @@
 //! The one SQL store behind [`SqliteStore`](crate::SqliteStore) and
 //! `PostgresStore`: every statement, row mapper and trait method is written
 //! here once, over a thin [`Conn`] that each backend implements for its
-//! driver.
+//! driver, and the store traits are implemented once for every [`Backend`].
 //!
-//! Statements are written in SQLite's `?N` style; [`sql!`] derives
+//! Statements are written in SQLite's `?N` style; `sql!` derives
 //! PostgreSQL's `$N` text at compile time (same length, so a `const fn` can
-//! do it). What truly differs stays with the backends: write locking
-//! ([`Backend::write`]), PostgreSQL's batched import
-//! ([`Conn::insert_batch`]) and the DDL words of the migrations
-//! ([`Dialect`]). Both databases understand `RETURNING`, `ON CONFLICT` and
-//! `TRUE`, so no statement needs a second text.
+//! do it). Both databases understand `RETURNING`, `ON CONFLICT` and `TRUE`,
+//! so no statement needs a second text. What truly differs stays with the
+//! backends: write locking ([`Backend::write`]), how an import inserts a
+//! batch ([`Conn::insert_batch`]) and the DDL words of the migrations
+//! ([`Dialect::ddl`]).
 
 /// A statement for both dialects, from its SQLite text (see the module doc).
 macro_rules! sql {
@@ -155,7 +155,7 @@ pub(crate) trait Backend: Send + Sync {
         self.read(|conn| conn.execute(sql, args))
     }
 
-    /// [`rows`](Conn::rows) outside a transaction.
+    /// `rows` of a [`Conn`], outside a transaction.
     fn rows<T>(
         &self,
         sql: &Sql,
@@ -165,7 +165,7 @@ pub(crate) trait Backend: Send + Sync {
         self.read(|conn| conn.rows(sql, args, map))
     }
 
-    /// [`opt`](Conn::opt) outside a transaction.
+    /// `opt` of a [`Conn`], outside a transaction.
     fn opt<T>(
         &self,
         sql: &Sql,
@@ -175,7 +175,7 @@ pub(crate) trait Backend: Send + Sync {
         self.read(|conn| conn.opt(sql, args, map))
     }
 
-    /// [`one`](Conn::one) outside a transaction.
+    /// `one` of a [`Conn`], outside a transaction.
     fn one<T: Column>(&self, sql: &Sql, args: &[Value<'_>]) -> Result<T, Error> {
         self.read(|conn| conn.one(sql, args))
     }

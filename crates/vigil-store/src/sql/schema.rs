@@ -1,5 +1,5 @@
 //! Schema migrations, written once for both databases: each file names the
-//! words that differ as `{{name}}`, which [`Dialect::ddl`] fills in.
+//! words that differ as `{{name}}`, which [`Dialect::ddl`](super::Dialect::ddl) fills in.
 
 use super::Backend;
 use crate::Error;
