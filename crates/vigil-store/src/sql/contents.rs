@@ -129,8 +129,7 @@ fn read_signals(
         // Contents outside the page (deleted since, or between its ids) are
         // skipped.
         if let Ok(at) = ids.binary_search(&id) {
-            let (signal_type, value): (String, String) = (row.get(1)?, row.get(2)?);
-            insert(at, &signal_type, &value)
+            insert(at, row.str(1)?, row.str(2)?)
                 .map_err(|e| Error::Corrupt(format!("content {id} signal: {e}")))?;
         }
         Ok(())
@@ -451,8 +450,8 @@ impl<B: Backend> Store for B {
             ),
             args![seq, limit(limit_to)],
             |row| {
-                let (seq, kind, id): (i64, String, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
-                let kind = crate::validate::change_kind(seq, &kind, id)?;
+                let seq = row.get(0)?;
+                let kind = crate::validate::change_kind(seq, row.str(1)?, row.get(2)?)?;
                 Ok(Change { seq, kind })
             },
         )

@@ -78,6 +78,21 @@ impl Row<'_> {
             Row::Postgres(row) => Ok(T::from_postgres(row, index)?),
         }
     }
+
+    /// Text column `index`, borrowed: no copy on hot paths.
+    pub(crate) fn str(&self, index: usize) -> Result<&str, Error> {
+        match self {
+            Row::Sqlite(row) => Ok(row.get_ref(index)?.as_str().map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    index,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })?),
+            #[cfg(feature = "postgres")]
+            Row::Postgres(row) => Ok(row.try_get::<_, postgres_glue::Text<'_>>(index)?.0),
+        }
+    }
 }
 
 /// A Rust type a column is read as.
@@ -114,7 +129,10 @@ impl Column for String {
 
     #[cfg(feature = "postgres")]
     fn from_postgres(row: &postgres::Row, index: usize) -> Result<Self, postgres::Error> {
-        Ok(row.try_get::<_, postgres_glue::Text>(index)?.0)
+        Ok(row
+            .try_get::<_, postgres_glue::Text<'_>>(index)?
+            .0
+            .to_owned())
     }
 }
 
@@ -126,8 +144,8 @@ impl Column for Option<String> {
     #[cfg(feature = "postgres")]
     fn from_postgres(row: &postgres::Row, index: usize) -> Result<Self, postgres::Error> {
         Ok(row
-            .try_get::<_, Option<postgres_glue::Text>>(index)?
-            .map(|text| text.0))
+            .try_get::<_, Option<postgres_glue::Text<'_>>>(index)?
+            .map(|text| text.0.to_owned()))
     }
 }
 
@@ -160,16 +178,16 @@ mod postgres_glue {
     const JSONB_VERSION: u8 = 1;
 
     /// A text column, or a JSON one read as its text.
-    pub(crate) struct Text(pub(crate) String);
+    pub(crate) struct Text<'a>(pub(crate) &'a str);
 
-    impl<'a> FromSql<'a> for Text {
+    impl<'a> FromSql<'a> for Text<'a> {
         fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
             let raw = match (*ty == Type::JSONB, raw.split_first()) {
                 (false, _) => raw,
                 (true, Some((&JSONB_VERSION, json))) => json,
                 (true, _) => return Err("unknown JSONB format version".into()),
             };
-            Ok(Text(std::str::from_utf8(raw)?.to_owned()))
+            Ok(Text(std::str::from_utf8(raw)?))
         }
 
         fn accepts(ty: &Type) -> bool {
