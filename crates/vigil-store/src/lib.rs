@@ -33,6 +33,7 @@ mod monitor;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod private_files;
+mod sql;
 mod sqlite;
 mod validate;
 
