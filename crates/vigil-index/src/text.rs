@@ -132,7 +132,7 @@ impl Postings {
     }
 }
 
-/// An inverted index of banked text sketches (see the [module docs](self)).
+/// An inverted index of banked text sketches.
 #[derive(Debug)]
 pub struct TextIndex {
     slots: Vec<Slot>,
@@ -217,7 +217,7 @@ impl TextIndex {
             + self.common.capacity() * 8
     }
 
-    /// How many sampled values are common (see the [module docs](self)).
+    /// How many sampled values are common.
     pub fn common_values(&self) -> usize {
         self.common.len()
     }

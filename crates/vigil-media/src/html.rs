@@ -149,8 +149,8 @@ const PIECE: usize = 4096;
 /// Tokens between two looks at the clock.
 const CLOCK_EVERY: u64 = 1024;
 
-/// Bounds on one HTML read. Going over any of them stops the read where it
-/// is (see the [module docs](self)).
+/// Bounds on one HTML read by [`read_html`]. Going over any of them stops
+/// the read where it is, and the page says which ([`HtmlPage::truncated`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HtmlLimits {
     /// Bytes of HTML read; the rest is left unread.

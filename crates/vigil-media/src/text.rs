@@ -10,7 +10,9 @@ use encoding_rs::Encoding;
 
 use crate::html::{HtmlLimits, read_html};
 
-/// Decodes the bytes of a text file (see the [module docs](self)).
+/// Decodes the bytes of a text file: by its byte-order mark, as UTF-8 when
+/// valid, else in the encoding `chardetng` guesses (legacy Arabic text is
+/// often Windows-1256).
 pub fn decode_text(bytes: &[u8]) -> String {
     decode(bytes, None)
 }

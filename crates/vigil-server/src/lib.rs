@@ -5,7 +5,7 @@
 //! This crate owns HTTP: routing, request parsing, authentication, status
 //! codes and error shapes (mapped from engine errors in one place,
 //! [`ApiError`]). It does not know table layouts or index structures; every
-//! route calls the [`Engine`](vigil_engine::Engine), and URLs are fetched
+//! route calls the [`Engine`], and URLs are fetched
 //! only through [`vigil_fetch`], which refuses to reach the host's own
 //! network.
 //!

@@ -479,3 +479,23 @@ fn rotated_and_mirrored_copies_are_found_with_dihedral_lookup() {
     );
     assert!(!matches.is_empty());
 }
+
+/// A SQLite-only build (`--no-default-features`) refuses `--database` with
+/// a sentence saying why, and changes nothing.
+#[cfg(not(feature = "postgres"))]
+#[test]
+fn a_sqlite_only_build_explains_that_it_has_no_postgresql() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = common::store_args(dir.path(), Some("postgres://vigil:secret@127.0.0.1:9/none"));
+    let out = common::vigil_on(&args, &["bank", "list"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("built without PostgreSQL support"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("secret"),
+        "the password is shown: {stderr}"
+    );
+}

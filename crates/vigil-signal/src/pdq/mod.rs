@@ -1,8 +1,8 @@
 //! PDQ: Meta's 256-bit perceptual image hash, bit-exact with the references.
 //!
 //! The pipeline is the reference's: float luma → Jarosz box-filter
-//! downsample to 64×64 ([`jarosz`]) → quality metric → 16×16 of the 2-D DCT
-//! → one bit per coefficient above the median ([`dct`]).
+//! downsample to 64×64 (`jarosz.rs`) → quality metric → 16×16 of the 2-D DCT
+//! → one bit per coefficient above the median (`dct.rs`).
 //!
 //! # Two modes, two references
 //!

@@ -28,7 +28,7 @@
 use unicode_normalization::UnicodeNormalization;
 
 /// The normalised form of `text`: words of letters and digits separated by
-/// single spaces (see the [module docs](self) for the rules).
+/// single spaces (see [`crate::text`] for the rules).
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;

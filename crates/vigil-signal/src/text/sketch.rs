@@ -69,7 +69,7 @@ pub const DEFAULT_CONTAINMENT: f64 = 0.25;
 pub const MIN_FOUND: u32 = 3;
 
 /// A text's shingle count and a bottom-k sample of its shingle values (see
-/// the [module docs](self)).
+/// [`crate::text`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TextSketch {
     shingles: u32,

@@ -23,9 +23,7 @@ impl StoreSettings {
     /// file in the data directory (both created and migrated as needed).
     pub(crate) fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
         if let Some(url) = &self.database {
-            let store = vigil_store::PostgresStore::connect(url, None)
-                .with_context(|| format!("cannot open the PostgreSQL store at {}", redact(url)))?;
-            return Ok(Arc::new(store));
+            return open_postgres(url);
         }
         vigil_store::create_private_dir(&self.data_dir).with_context(|| {
             format!(
@@ -43,6 +41,24 @@ impl StoreSettings {
     pub(crate) fn engine(&self) -> anyhow::Result<Engine> {
         Engine::open(self.open()?).context("cannot index the store")
     }
+}
+
+/// The PostgreSQL store at `url`.
+#[cfg(feature = "postgres")]
+fn open_postgres(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    let store = vigil_store::PostgresStore::connect(url, None)
+        .with_context(|| format!("cannot open the PostgreSQL store at {}", redact(url)))?;
+    Ok(Arc::new(store))
+}
+
+/// A SQLite-only build has no PostgreSQL store to open.
+#[cfg(not(feature = "postgres"))]
+fn open_postgres(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    anyhow::bail!(
+        "this vigil was built without PostgreSQL support (feature `postgres`), so it cannot \
+         open {}; use the embedded store (--data-dir) or a build with the default features",
+        redact(url)
+    )
 }
 
 /// A URL without its password, for messages.

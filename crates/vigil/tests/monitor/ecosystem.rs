@@ -177,6 +177,14 @@ fn the_monitor_follows_beacons_alerts_once_and_tracks_takedowns() {
 /// `options`, as libpq takes them).
 #[test]
 fn the_monitor_works_the_same_on_postgresql() {
+    if !cfg!(feature = "postgres") {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: the_monitor_works_the_same_on_postgresql (built without the postgres feature)"
+        );
+        return;
+    }
     let Ok(url) = std::env::var("VIGIL_TEST_POSTGRES") else {
         use std::io::Write;
         let _ = writeln!(
