@@ -121,7 +121,7 @@ fn record_fetched(
         .map_err(|e| MonitorError::Task(e.to_string()))?;
     let url_before = sighting.seen.url.clone();
     sighting.final_url = Some(final_url.to_string());
-    sighting.media_kind = Some(scanned.kind.to_owned());
+    sighting.media_kind = Some(scanned.kind.name().to_owned());
     // Where the content is stored is the host that matters for takedown:
     // after a shortener, the host at the end of the redirects.
     if final_url.as_str() != sighting.seen.url && final_url.scheme() != "file" {

@@ -20,8 +20,8 @@ const MEDIA_ENDINGS: [&str; 14] = [
 /// A fetched body, scanned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scanned {
-    /// `photo`, `video`, `pdf` or `text`.
-    pub kind: &'static str,
+    /// What it is.
+    pub kind: MediaKind,
     /// Its signals (a text's sketch at query size).
     pub signals: Signals,
     /// For a web page: whether it reads like a "file removed" notice.
@@ -51,7 +51,7 @@ pub fn scan_bytes(
         }
         let document = vigil_media::hash_html_page(bytes, &page);
         return Ok(Scanned {
-            kind: MediaKind::Text.name(),
+            kind: MediaKind::Text,
             signals: Signals::from_values(Hashed::Document(document).signals())?,
             removal_notice: is_removal_notice(&page.text),
             embedded: embedded_media(&page, url),
@@ -59,7 +59,7 @@ pub fn scan_bytes(
     }
     let hashed = vigil_media::hash_item(Item::Bytes(bytes), None, options)?;
     Ok(Scanned {
-        kind: hashed.kind().name(),
+        kind: hashed.kind(),
         signals: Signals::from_values(hashed.signals())?,
         removal_notice: false,
         embedded: Vec::new(),
@@ -116,7 +116,7 @@ mod tests {
 </body></html>"#;
         let base = Url::parse("http://locker.test/f/1").unwrap();
         let scanned = scan_bytes(page, Some(&base), &HashOptions::default()).unwrap();
-        assert_eq!(scanned.kind, "text");
+        assert_eq!(scanned.kind, MediaKind::Text);
         assert!(!scanned.removal_notice);
         let embedded: Vec<String> = scanned.embedded.iter().map(Url::to_string).collect();
         assert_eq!(

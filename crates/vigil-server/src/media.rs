@@ -11,13 +11,19 @@ use vigil_store::{SignalType, Signals};
 use crate::hma::answers::Hashes;
 use crate::{ApiError, AppState};
 
-/// Content types HMA knows, all hashed.
-pub(crate) const CONTENT_TYPES: [&str; 4] = ["photo", "video", "text", "pdf"];
+/// Content types HMA's routes take, all hashed, in the order
+/// `/c/content_type` lists them.
+pub(crate) const CONTENT_TYPES: [MediaKind; 4] = [
+    MediaKind::Photo,
+    MediaKind::Video,
+    MediaKind::Text,
+    MediaKind::Pdf,
+];
 
-/// Media to hash: its bytes and content type (`photo` or `video`).
+/// Media to hash: its bytes and the content type its sender named.
 pub(crate) struct Media {
     pub(crate) bytes: Vec<u8>,
-    pub(crate) content_type: &'static str,
+    pub(crate) content_type: MediaKind,
 }
 
 /// The parts of an upload form: the one file (its field name is its content
@@ -38,7 +44,7 @@ pub(crate) async fn read_upload(mut multipart: Multipart) -> Result<Upload, ApiE
             Err(e) => return Err(ApiError::new(e.status(), e.body_text())),
         };
         let name = field.name().unwrap_or_default().to_owned();
-        let is_file = field.file_name().is_some() || CONTENT_TYPES.contains(&name.as_str());
+        let is_file = field.file_name().is_some() || CONTENT_TYPES.iter().any(|t| t.name() == name);
         let data = field
             .bytes()
             .await
@@ -62,11 +68,10 @@ pub(crate) async fn read_upload(mut multipart: Multipart) -> Result<Upload, ApiE
 }
 
 /// The content type named `name`, or HMA's 400.
-fn check_content_type(name: &str) -> Result<&'static str, ApiError> {
+fn check_content_type(name: &str) -> Result<MediaKind, ApiError> {
     CONTENT_TYPES
-        .iter()
-        .find(|t| **t == name)
-        .copied()
+        .into_iter()
+        .find(|t| t.name() == name)
         .ok_or_else(|| ApiError::bad_request(format!("no such content_type: '{name}'")))
 }
 
@@ -85,13 +90,13 @@ pub(crate) async fn fetch(
         None => {
             let header = fetched.content_type.as_deref().unwrap_or_default();
             if header.starts_with("image") {
-                "photo"
+                MediaKind::Photo
             } else if header.starts_with("video") {
-                "video"
+                MediaKind::Video
             } else if header.starts_with("application/pdf") {
-                "pdf"
+                MediaKind::Pdf
             } else if header.starts_with("text/") {
-                "text"
+                MediaKind::Text
             } else {
                 return Err(ApiError::bad_request(format!(
                     "unsupported url ContentType: {header:?}; pass content_type=photo, video, text or pdf"
@@ -153,12 +158,7 @@ impl Hashed {
 /// variants a bank keeps. The media is hashed as the content type its
 /// sender named, under the limits for strangers' media.
 pub(crate) async fn hash_with(media: Media, options: HashOptions) -> Result<Hashed, ApiError> {
-    let kind = match media.content_type {
-        "video" => MediaKind::Video,
-        "text" => MediaKind::Text,
-        "pdf" => MediaKind::Pdf,
-        _ => MediaKind::Photo,
-    };
+    let kind = media.content_type;
     tokio::task::spawn_blocking(move || {
         let options = options.untrusted();
         let hashed = vigil_media::hash_item(Item::Bytes(&media.bytes), Some(kind), &options)
@@ -223,22 +223,22 @@ pub(crate) fn selected_types(types: Option<&str>) -> Result<Option<Vec<SignalTyp
 /// as HMA writes it.
 pub(crate) fn hashes(
     signals: &Signals,
-    content_type: &str,
+    content_type: MediaKind,
     types: Option<&[SignalType]>,
 ) -> Hashes {
     use SignalType::{Md5, Pdq, Sha256, Text, VideoMd5, Vpdq};
     // In HMA's order for each kind.
     let applicable: &[SignalType] = match content_type {
-        "video" => &[Vpdq, VideoMd5, Md5, Sha256],
-        "text" | "pdf" => &[Text, Md5, Sha256],
-        _ => &[Pdq, Md5, Sha256],
+        MediaKind::Video => &[Vpdq, VideoMd5, Md5, Sha256],
+        MediaKind::Text | MediaKind::Pdf => &[Text, Md5, Sha256],
+        MediaKind::Photo => &[Pdq, Md5, Sha256],
     };
     let signals = &signals.compacted();
     let mut hashes = Hashes::default();
     for signal_type in types.unwrap_or(applicable) {
         match signals.get(*signal_type) {
             Some(value) => hashes.0.insert(signal_type.to_string(), value.to_owned()),
-            None if *signal_type == Pdq && content_type == "photo" => {
+            None if *signal_type == Pdq && content_type == MediaKind::Photo => {
                 hashes.0.insert("pdq".to_owned(), String::new())
             }
             None => None,

@@ -231,8 +231,8 @@ async fn content_types() -> Json<Vec<ContentTypeConfig>> {
     Json(
         media::CONTENT_TYPES
             .iter()
-            .map(|&name| ContentTypeConfig {
-                name,
+            .map(|kind| ContentTypeConfig {
+                name: kind.name(),
                 enabled: true,
             })
             .collect(),

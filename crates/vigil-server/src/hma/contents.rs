@@ -220,7 +220,7 @@ async fn add_content(
             ));
         }
     };
-    let is_photo = media.content_type == "photo";
+    let is_photo = media.content_type == vigil_media::MediaKind::Photo;
     // Banks keep a text sketch's compact sample (lookups use it whole) and a
     // photo's variants for the lookup defences.
     let options = vigil_media::HashOptions {
