@@ -151,7 +151,7 @@ pub fn validate_config(api: &str, config: &Value) -> Result<Value, Error> {
                     )));
                 }
             }
-            Some(Value::String(_)) | None | Some(Value::Null) => {}
+            Some(Value::String(_) | Value::Null) | None => {}
             Some(_) => {
                 return Err(Error::Invalid(format!(
                     "Failed to parse `api_json` - `{}` must be a string",

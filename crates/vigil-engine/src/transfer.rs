@@ -172,7 +172,7 @@ impl<R: BufRead> Iterator for Contents<R> {
                     _ => local_file_line(*number, &line),
                 };
                 match parsed {
-                    Ok(None) => continue,
+                    Ok(None) => {}
                     Ok(Some(content)) => return Some(checked(*number, content)),
                     Err(e) => return Some(Err(e)),
                 }
@@ -182,12 +182,12 @@ impl<R: BufRead> Iterator for Contents<R> {
                     Ok(record) => record,
                     Err(e) => {
                         return Some(Err(Error::ImportLine {
-                            line: e.position().map_or(0, |p| p.line()),
+                            line: e.position().map_or(0, csv::Position::line),
                             reason: e.to_string(),
                         }));
                     }
                 };
-                let line = record.position().map_or(0, |p| p.line());
+                let line = record.position().map_or(0, csv::Position::line);
                 Some(csv_record(headers, &record, line).and_then(|content| checked(line, content)))
             }
         }
@@ -259,10 +259,10 @@ fn csv_record(
                 content
                     .signals
                     .insert(signal_type, value)
-                    .map_err(invalid)?
+                    .map_err(invalid)?;
             }
             "entity" | "behaviour" | "tier" | "source" => {
-                content.labels.set(header, value).map_err(invalid)?
+                content.labels.set(header, value).map_err(invalid)?;
             }
             "tags" => {
                 for tag in value.split(';') {

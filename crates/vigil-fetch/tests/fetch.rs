@@ -108,7 +108,7 @@ async fn loopback_is_refused_by_default_by_literal_and_by_name() {
     ] {
         match fetcher.get(&url).await {
             Err(FetchError::Unsafe { reason, .. }) => {
-                assert!(reason.contains("not a public address"), "{url}: {reason}")
+                assert!(reason.contains("not a public address"), "{url}: {reason}");
             }
             other => panic!("{url} must be refused, got {other:?}"),
         }

@@ -72,7 +72,7 @@ fn prefetch<T>(value: &T) {
     #[allow(unsafe_code)]
     unsafe {
         std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-            (value as *const T).cast(),
+            std::ptr::from_ref::<T>(value).cast(),
         );
     }
     #[cfg(not(target_arch = "x86_64"))]

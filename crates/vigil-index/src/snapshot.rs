@@ -90,7 +90,7 @@ pub fn save(index: &HammingIndex, path: &Path) -> Result<(), Error> {
 fn temporary_path(path: &Path) -> PathBuf {
     let mut name = path
         .file_name()
-        .map(|n| n.to_os_string())
+        .map(std::ffi::OsStr::to_os_string)
         .unwrap_or_default();
     name.push(".tmp");
     path.with_file_name(name)

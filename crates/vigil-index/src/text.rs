@@ -274,7 +274,9 @@ impl TextIndex {
                 }
                 self.base.get(value).iter().for_each(|&slot| count(slot));
                 if let Some(slots) = self.delta.get(&value) {
-                    slots.iter().for_each(|&slot| count(slot));
+                    for &slot in slots {
+                        count(slot);
+                    }
                 }
             }
             for slot_number in touched {

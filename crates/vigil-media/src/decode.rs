@@ -175,7 +175,9 @@ fn decode_known(bytes: &[u8], format: Format, limits: &Limits) -> Result<Decoded
         });
     }
     // A damaged EXIF block must not cost the hash: orientation is advisory.
-    let orientation = decoder.orientation().map_or(1, |o| o.to_exif());
+    let orientation = decoder
+        .orientation()
+        .map_or(1, image::metadata::Orientation::to_exif);
     let libjpeg_pixels = match format {
         Format::Jpeg => crate::jpeg::decode_rgb(bytes)?,
         _ => None,

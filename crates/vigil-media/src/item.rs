@@ -215,13 +215,12 @@ fn hash_video(
         Sniffed::Other(MediaKind::Video, format) => format,
         _ => "video",
     };
-    let video = match path {
-        Some(path) => hash_video_file(path, &options.video)?,
-        None => {
-            let mut file = tempfile::NamedTempFile::new().map_err(Error::Io)?;
-            std::io::Write::write_all(&mut file, bytes).map_err(Error::Io)?;
-            hash_video_file(file.path(), &options.video)?
-        }
+    let video = if let Some(path) = path {
+        hash_video_file(path, &options.video)?
+    } else {
+        let mut file = tempfile::NamedTempFile::new().map_err(Error::Io)?;
+        std::io::Write::write_all(&mut file, bytes).map_err(Error::Io)?;
+        hash_video_file(file.path(), &options.video)?
     };
     Ok(VideoSignals {
         exact,

@@ -100,8 +100,8 @@ fn jpeg_image(jpeg: &[u8], width: i64, height: i64) -> Stream {
 fn raw_image(width: u32, height: u32, pixels: &[u8]) -> Stream {
     Stream::new(
         dictionary! {
-            "Type" => "XObject", "Subtype" => "Image", "Width" => width as i64,
-            "Height" => height as i64, "ColorSpace" => "DeviceRGB", "BitsPerComponent" => 8,
+            "Type" => "XObject", "Subtype" => "Image", "Width" => i64::from(width),
+            "Height" => i64::from(height), "ColorSpace" => "DeviceRGB", "BitsPerComponent" => 8,
             "Filter" => "FlateDecode",
         },
         compress(pixels),
@@ -202,7 +202,7 @@ fn malformed_pdfs_are_refused_with_a_reason() {
             Err(Error::Pdf(message)) => assert!(!message.is_empty()),
             // Lenient parsing may recover an empty document from a fragment.
             Ok(content) => {
-                assert!(content.pages.iter().all(String::is_empty) && content.images.is_empty())
+                assert!(content.pages.iter().all(String::is_empty) && content.images.is_empty());
             }
             Err(other) => panic!("unexpected error {other}"),
         }

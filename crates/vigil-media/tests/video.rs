@@ -120,7 +120,7 @@ fn broken_and_hostile_files_fail_clearly_within_their_limits() {
     ]);
     match hash_video_file(&audio, &options) {
         Err(Error::VideoDecode(message)) => {
-            assert!(message.contains("no video stream"), "{message}")
+            assert!(message.contains("no video stream"), "{message}");
         }
         other => panic!("{other:?}"),
     }

@@ -53,37 +53,32 @@ pub(crate) async fn check(shared: Arc<Shared>, sighting: Sighting) -> Result<(),
     // until the host answered that it is not.
     let checked_at = unix_now_ms();
     shared.counters.checks.fetch_add(1, Ordering::Relaxed);
-    let liveness = match verdict {
-        Some(reason) => {
-            // A host that stopped answering went down at the first check
-            // it left unanswered, not at the one that made it certain.
-            let checked_at = match reason {
-                GoneReason::HostUnresponsive => {
-                    shared.silences.end(sighting.id).unwrap_or(checked_at)
-                }
-                _ => checked_at,
-            };
-            shared.counters.gone.fetch_add(1, Ordering::Relaxed);
-            tracing::info!(url = %url, reason = reason.as_str(), "gone");
-            Liveness::Gone {
-                removed_at: checked_at,
-                reason: reason.as_str().to_owned(),
-            }
+    let liveness = if let Some(reason) = verdict {
+        // A host that stopped answering went down at the first check
+        // it left unanswered, not at the one that made it certain.
+        let checked_at = match reason {
+            GoneReason::HostUnresponsive => shared.silences.end(sighting.id).unwrap_or(checked_at),
+            _ => checked_at,
+        };
+        shared.counters.gone.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(url = %url, reason = reason.as_str(), "gone");
+        Liveness::Gone {
+            removed_at: checked_at,
+            reason: reason.as_str().to_owned(),
         }
-        None => {
-            let done = match sighting.liveness {
-                Liveness::Live { step, .. } => usize::try_from(step).ok(),
-                _ => None,
-            };
-            let (step, next_check_at) =
-                shared
-                    .options
-                    .ladder
-                    .next_check(sighting.seen.first_seen_at, done, unix_now_ms());
-            Liveness::Live {
-                step: step as i64,
-                next_check_at,
-            }
+    } else {
+        let done = match sighting.liveness {
+            Liveness::Live { step, .. } => usize::try_from(step).ok(),
+            _ => None,
+        };
+        let (step, next_check_at) =
+            shared
+                .options
+                .ladder
+                .next_check(sighting.seen.first_seen_at, done, unix_now_ms());
+        Liveness::Live {
+            step: step as i64,
+            next_check_at,
         }
     };
     let id = sighting.id;

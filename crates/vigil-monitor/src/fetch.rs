@@ -126,12 +126,12 @@ fn record_fetched(
     // after a shortener, the host at the end of the redirects.
     if final_url.as_str() != sighting.seen.url && final_url.scheme() != "file" {
         sighting.seen.host = host_of(final_url);
-        sighting.seen.host_class = shared
+        shared
             .options
             .host_rules
             .classify(final_url)
             .as_str()
-            .to_owned();
+            .clone_into(&mut sighting.seen.host_class);
     }
     let moved = final_url.as_str() != url_before && final_url.scheme() != "file";
     let mut record = FetchRecord {
@@ -329,9 +329,9 @@ fn rematch_all(shared: &Shared) -> Result<(), MonitorError> {
                 .final_url
                 .clone()
                 .unwrap_or(sighting.seen.url.clone());
-            let liveness = Url::parse(&url)
-                .map(|url| first_check(shared, &sighting, &url))
-                .unwrap_or(Liveness::Untracked);
+            let liveness = Url::parse(&url).map_or(Liveness::Untracked, |url| {
+                first_check(shared, &sighting, &url)
+            });
             sighting.matched = true;
             raise_alert(shared, &sighting, &matches, resurfaced.as_ref())?;
             let found: Vec<SightingMatch> = matches.iter().map(sighting_match).collect();

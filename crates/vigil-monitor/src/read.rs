@@ -118,12 +118,11 @@ async fn read_posts(shared: &Arc<Shared>, source: &Source) -> Result<Vec<Post>, 
     let html = shared.options.hash.html;
     let name = source.name.clone();
     // Parsing what strangers wrote is CPU-heavy: off the async threads.
-    blocking(shared, move |_| match kind {
-        SourceKind::Feed => {
+    blocking(shared, move |_| {
+        if kind == SourceKind::Feed {
             check_feed(&fetched.bytes, max_feed_bytes)?;
             parse_feed(&fetched.bytes, &fetched.url)
-        }
-        _ => {
+        } else {
             let (post, truncated) = parse_page_bytes(&fetched.bytes, &fetched.url, &html);
             if let Some(limit) = truncated {
                 tracing::warn!(source = %name, %limit, "page read in part");

@@ -85,23 +85,22 @@ pub(crate) async fn fetch(
 ) -> Result<Media, ApiError> {
     let given = content_type.map(check_content_type).transpose()?;
     let fetched = state.settings.fetcher.get(url).await?;
-    let content_type = match given {
-        Some(content_type) => content_type,
-        None => {
-            let header = fetched.content_type.as_deref().unwrap_or_default();
-            if header.starts_with("image") {
-                MediaKind::Photo
-            } else if header.starts_with("video") {
-                MediaKind::Video
-            } else if header.starts_with("application/pdf") {
-                MediaKind::Pdf
-            } else if header.starts_with("text/") {
-                MediaKind::Text
-            } else {
-                return Err(ApiError::bad_request(format!(
-                    "unsupported url ContentType: {header:?}; pass content_type=photo, video, text or pdf"
-                )));
-            }
+    let content_type = if let Some(content_type) = given {
+        content_type
+    } else {
+        let header = fetched.content_type.as_deref().unwrap_or_default();
+        if header.starts_with("image") {
+            MediaKind::Photo
+        } else if header.starts_with("video") {
+            MediaKind::Video
+        } else if header.starts_with("application/pdf") {
+            MediaKind::Pdf
+        } else if header.starts_with("text/") {
+            MediaKind::Text
+        } else {
+            return Err(ApiError::bad_request(format!(
+                "unsupported url ContentType: {header:?}; pass content_type=photo, video, text or pdf"
+            )));
         }
     };
     Ok(Media {

@@ -86,21 +86,18 @@ impl Spec {
     fn check(&mut self, method: &str, route: &str, (status, body): (u16, Value)) -> Value {
         let method = method.to_ascii_lowercase();
         let location = self
-            .response(&method, route, status)
-            .map(|(_, location)| location)
-            .unwrap_or_else(|| {
+            .response(&method, route, status).map_or_else(|| {
                 panic!("{method} {route} answered {status}, which the document does not declare with a schema: {body}")
-            });
-        let index = match self.compiled.get(&location) {
-            Some(index) => *index,
-            None => {
-                let index = self
-                    .compiler
-                    .compile(&location, &mut self.schemas)
-                    .unwrap_or_else(|e| panic!("{location}: {e:#}"));
-                self.compiled.insert(location, index);
-                index
-            }
+            }, |(_, location)| location);
+        let index = if let Some(index) = self.compiled.get(&location) {
+            *index
+        } else {
+            let index = self
+                .compiler
+                .compile(&location, &mut self.schemas)
+                .unwrap_or_else(|e| panic!("{location}: {e:#}"));
+            self.compiled.insert(location, index);
+            index
         };
         if let Err(error) = self.schemas.validate(&body, index) {
             panic!("{method} {route} {status}: {body} does not match its schema: {error:#}");

@@ -33,7 +33,7 @@ fn playlists_are_refused_without_opening_what_they_name() {
             files.push(path);
         }
     }
-    let paths: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
+    let paths: Vec<&Path> = files.iter().map(std::path::PathBuf::as_path).collect();
     let output = vigil_hash(&paths);
     let opened = wire.finish();
     let lines = stdout_lines(&output);

@@ -368,7 +368,7 @@ fn machine(threads: usize) -> serde_json::Value {
         .unwrap_or_else(|| "unknown".to_owned());
     json!({
         "cpu": cpu,
-        "cores": std::thread::available_parallelism().map_or(1, |n| n.get()),
+        "cores": std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         "threads": threads,
         "os": std::env::consts::OS,
         "vigil": env!("CARGO_PKG_VERSION"),

@@ -133,7 +133,7 @@ pub fn run(settings: &BenchIndexSettings, mut out: impl Write) -> anyhow::Result
     while passes == 0 || started.elapsed() < Duration::from_secs(1) {
         pool.install(|| {
             queries.par_iter().for_each_init(Vec::new, |hits, query| {
-                index.search_into(query, radius, hits)
+                index.search_into(query, radius, hits);
             });
         });
         passes += 1;

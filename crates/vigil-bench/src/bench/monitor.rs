@@ -227,7 +227,7 @@ fn measure(
     latencies.sort_by(f64::total_cmp);
     let peak_5s = fetched_samples
         .windows(6)
-        .map(|w| (w[5].1 - w[0].1) as f64 / (w[5].0 - w[0].0).as_secs_f64())
+        .map(|w| (w[5].1 - w[0].1) as f64 / w[5].0.saturating_sub(w[0].0).as_secs_f64())
         .fold(0.0, f64::max);
     let alert_ids: std::collections::HashSet<&str> = alerts
         .iter()
@@ -271,7 +271,7 @@ fn distinct_images(dir: &Path) -> anyhow::Result<Vec<Image>> {
         .into_iter()
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
-        .map(|e| e.into_path())
+        .map(walkdir::DirEntry::into_path)
         .filter(|p| {
             p.extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("png"))

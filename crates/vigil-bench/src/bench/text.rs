@@ -62,14 +62,13 @@ struct Lookup {
 /// stderr).
 pub fn run(settings: &BenchTextSettings, mut out: impl Write) -> anyhow::Result<()> {
     let generator = Generator::new(settings.seed);
-    let documents = match &settings.corpus {
-        Some(dir) => read_corpus(dir)?,
-        None => {
-            eprintln!("generating {} documents…", settings.documents);
-            (0..settings.documents)
-                .map(|i| generator.document(&mut SplitMix(settings.seed ^ ((i as u64) << 20)), i))
-                .collect()
-        }
+    let documents = if let Some(dir) = &settings.corpus {
+        read_corpus(dir)?
+    } else {
+        eprintln!("generating {} documents…", settings.documents);
+        (0..settings.documents)
+            .map(|i| generator.document(&mut SplitMix(settings.seed ^ ((i as u64) << 20)), i))
+            .collect()
     };
     anyhow::ensure!(!documents.is_empty(), "the corpus has no documents");
     let bank_size = settings.bank.max(documents.len());
@@ -269,7 +268,7 @@ fn read_corpus(dir: &std::path::Path) -> anyhow::Result<Vec<Document>> {
         .with_context(|| format!("cannot list {}", dir.display()))?
         .into_iter()
         .filter(|e| e.file_type().is_file())
-        .map(|e| e.into_path())
+        .map(walkdir::DirEntry::into_path)
         .collect();
     paths.sort();
     let mut documents = Vec::new();

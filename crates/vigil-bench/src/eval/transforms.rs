@@ -292,7 +292,7 @@ fn map_levels(image: &RgbImage, f: impl Fn(u8) -> u8) -> RgbImage {
     let table: Vec<u8> = (0..=255u8).map(&f).collect();
     let mut out = image.clone();
     for pixel in out.pixels_mut() {
-        for value in pixel.0.iter_mut() {
+        for value in &mut pixel.0 {
             *value = table[usize::from(*value)];
         }
     }
@@ -304,7 +304,7 @@ fn noise(image: &RgbImage, amplitude: u8, seed: u64) -> RgbImage {
     let span = u64::from(amplitude) * 2 + 1;
     let mut out = image.clone();
     for pixel in out.pixels_mut() {
-        for value in pixel.0.iter_mut() {
+        for value in &mut pixel.0 {
             let delta = (random.next() % span) as i32 - i32::from(amplitude);
             *value = (i32::from(*value) + delta).clamp(0, 255) as u8;
         }

@@ -557,9 +557,6 @@ mod tests {
         let error = body(r#"{"ratio": 1"#).unwrap_err();
         assert_eq!(error.status, StatusCode::BAD_REQUEST);
         assert!(error.message.starts_with("Failed to decode JSON object"));
-        assert_eq!(
-            body(r#"{} {}"#).unwrap_err().status,
-            StatusCode::BAD_REQUEST
-        );
+        assert_eq!(body(r"{} {}").unwrap_err().status, StatusCode::BAD_REQUEST);
     }
 }

@@ -170,9 +170,8 @@ async fn create_exchange(
     if config.not_an_object {
         return Err(ApiError::bad_request("Field `api_json` must be object"));
     }
-    let api = match body.api.or(body.api_type) {
-        Some(MaybeString(Some(api))) => api,
-        _ => return Err(ApiError::bad_request("Field `api_type` is required")),
+    let Some(MaybeString(Some(api))) = body.api.or(body.api_type) else {
+        return Err(ApiError::bad_request("Field `api_type` is required"));
     };
     // HMA sets `name` and `api` itself and takes `enabled` (default true).
     config

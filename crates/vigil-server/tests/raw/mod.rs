@@ -88,31 +88,28 @@ pub fn read_answer(stream: &mut TcpStream) -> Answer {
         head,
         body: Vec::new(),
     };
-    match answer
+    if let Some(length) = answer
         .header("content-length")
         .and_then(|l| l.parse::<usize>().ok())
     {
-        Some(length) => {
-            while body.len() < length {
-                let n = stream.read(&mut chunk).unwrap();
-                if n == 0 {
-                    break;
-                }
-                body.extend_from_slice(&chunk[..n]);
+        while body.len() < length {
+            let n = stream.read(&mut chunk).unwrap();
+            if n == 0 {
+                break;
             }
-            body.truncate(length);
+            body.extend_from_slice(&chunk[..n]);
         }
-        None => {
-            // Chunked: our server only chunks small answers; read to the
-            // end of the last chunk.
-            while find(&body, b"0\r\n\r\n").is_none() {
-                match stream.read(&mut chunk) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => body.extend_from_slice(&chunk[..n]),
-                }
+        body.truncate(length);
+    } else {
+        // Chunked: our server only chunks small answers; read to the
+        // end of the last chunk.
+        while find(&body, b"0\r\n\r\n").is_none() {
+            match stream.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => body.extend_from_slice(&chunk[..n]),
             }
-            body = dechunk(&body);
         }
+        body = dechunk(&body);
     }
     Answer { body, ..answer }
 }

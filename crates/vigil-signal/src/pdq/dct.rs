@@ -97,7 +97,7 @@ fn torben_median(m: &[f32]) -> f32 {
     }
     let half = n.div_ceil(2);
     loop {
-        let guess = (min + max) / 2.0;
+        let guess = f32::midpoint(min, max);
         let (mut less, mut greater, mut equal) = (0usize, 0usize, 0usize);
         let (mut max_lt_guess, mut min_gt_guess) = (min, max);
         for &x in m {

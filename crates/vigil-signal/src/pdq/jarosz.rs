@@ -153,7 +153,7 @@ fn box_lanes<const L: usize>(
     window: usize,
     mut emit: impl FnMut(usize, &[f32; L], f32),
 ) {
-    let half = (window + 2) / 2;
+    let half = usize::midpoint(window, 2);
     let mut sum = [0f32; L];
     let mut current = 0usize;
     let (mut left, mut right, mut out) = (0usize, 0usize, 0usize);
@@ -225,7 +225,7 @@ impl ColumnBox {
             width,
             height,
             window,
-            half: (window + 2) / 2,
+            half: usize::midpoint(window, 2),
             ring: vec![0.0; window * width],
             sum: vec![0.0; width],
             out: vec![0.0; width],
@@ -422,7 +422,7 @@ mod tests {
         stride: usize,
         window: usize,
     ) {
-        let half = (window + 2) / 2;
+        let half = usize::midpoint(window, 2);
         let phase_1 = half - 1;
         let phase_2 = window - half + 1;
         let phase_3 = len as isize - window as isize;

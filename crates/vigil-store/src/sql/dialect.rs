@@ -95,12 +95,14 @@ impl Dialect {
     pub(crate) fn ddl(self, template: &str) -> String {
         WORDS
             .iter()
-            .fold(template.to_owned(), |ddl, &(name, sqlite, _postgres)| {
+            .fold(template.to_owned(), |ddl, &(name, sqlite, postgres)| {
                 let word = match self {
                     Dialect::Sqlite => sqlite,
                     #[cfg(feature = "postgres")]
-                    Dialect::Postgres => _postgres,
+                    Dialect::Postgres => postgres,
                 };
+                #[cfg(not(feature = "postgres"))]
+                let _ = postgres;
                 ddl.replace(&format!("{{{{{name}}}}}"), word)
             })
     }

@@ -489,7 +489,7 @@ fn collect_inputs(paths: &[PathBuf]) -> (Vec<Input>, bool) {
         for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
             match entry {
                 Ok(entry) if entry.file_type().is_file() => {
-                    inputs.push(Input::File(entry.into_path()))
+                    inputs.push(Input::File(entry.into_path()));
                 }
                 Ok(_) => {}
                 Err(error) => {

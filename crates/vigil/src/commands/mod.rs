@@ -362,7 +362,7 @@ fn defences(args: &crate::cli::MatchArgs) -> vigil_media::Defences {
 
 fn threads(args: &WorkerArgs) -> usize {
     args.threads.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         usize::from,
     )
 }
