@@ -13,6 +13,7 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(records) = parse_signal_lines(data, fixed_type) {
             for (key, signals) in records {
                 let (signal_type, signal) = key.split_once(' ').expect("keys are `type signal`");
+                let signal_type = signal_type.parse().expect("keys name a signal type");
                 assert_eq!(signals.get(signal_type), Some(signal));
             }
         }

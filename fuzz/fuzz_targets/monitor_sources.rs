@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vigil_engine::monitor::{outlinks, posts, scan_bytes};
+use vigil_monitor::{outlinks, posts, scan_bytes};
 
 fuzz_target!(|data: &[u8]| {
     let base = url::Url::parse("http://beacon.test/feed").expect("constant URL");
@@ -38,7 +38,11 @@ fuzz_target!(|data: &[u8]| {
             matches!(link.scheme(), "http" | "https" | "ipfs" | "ipns" | "zero"),
             "{link}"
         );
-        assert_eq!(outlinks::canonical(link.as_str()).as_ref(), Some(&link), "{link}");
+        assert_eq!(
+            outlinks::canonical(link.as_str()).as_ref(),
+            Some(&link),
+            "{link}"
+        );
     }
     // Videos go to FFmpeg, a separate process with its own fuzzing.
     if !matches!(

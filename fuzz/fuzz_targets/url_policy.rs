@@ -26,7 +26,10 @@ fuzz_target!(|data: &[u8]| {
             }
             if !policy.allowed_hosts.is_empty() {
                 let host = host.trim_end_matches('.');
-                assert!(host == "example.org" || host.ends_with(".example.org"), "{text}");
+                assert!(
+                    host == "example.org" || host.ends_with(".example.org"),
+                    "{text}"
+                );
             }
         }
     }

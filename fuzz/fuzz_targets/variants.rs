@@ -9,7 +9,7 @@
 use libfuzzer_sys::fuzz_target;
 use vigil_media::Defences;
 use vigil_signal::variants::VariantHash;
-use vigil_store::Signals;
+use vigil_store::{SignalType, Signals};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -19,8 +19,8 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(VariantHash::parse_list(&stored), Some(variants));
     }
     let mut signals = Signals::default();
-    if signals.insert("pdq_variants", &text).is_ok() {
-        let stored = signals.get("pdq_variants").expect("inserted");
+    if signals.insert(SignalType::PdqVariants, &text).is_ok() {
+        let stored = signals.get(SignalType::PdqVariants).expect("inserted");
         let parsed = VariantHash::parse_list(stored).expect("the store keeps only valid variants");
         assert_eq!(VariantHash::format_list(&parsed), stored);
     }

@@ -17,11 +17,15 @@ fuzz_target!(|data: &[u8]| {
         let again = vpdq::parse_reference(&vpdq::to_reference(&frames)).expect("own output parses");
         assert_eq!(again.len(), frames.len());
         for (a, b) in frames.iter().zip(&again) {
-            assert_eq!((a.frame_number, a.quality, a.hash), (b.frame_number, b.quality, b.hash));
+            assert_eq!(
+                (a.frame_number, a.quality, a.hash),
+                (b.frame_number, b.quality, b.hash)
+            );
         }
     }
     if let Ok(frames) = vpdq::parse_hma_signal(text) {
-        let again = vpdq::parse_hma_signal(&vpdq::to_hma_signal(&frames)).expect("own output parses");
+        let again =
+            vpdq::parse_hma_signal(&vpdq::to_hma_signal(&frames)).expect("own output parses");
         assert_eq!(again.len(), frames.len());
     }
 });
