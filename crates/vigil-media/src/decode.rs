@@ -4,7 +4,7 @@ use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader};
-use vigil_signal::RgbImage;
+use vigil_signal::RgbView;
 
 use crate::{Error, Format, Sniffed, sniff};
 
@@ -89,8 +89,8 @@ impl DecodedImage {
     }
 
     /// The pixels as input for `vigil-signal`.
-    pub fn rgb(&self) -> RgbImage<'_> {
-        match RgbImage::new(self.width, self.height, &self.pixels) {
+    pub fn rgb(&self) -> RgbView<'_> {
+        match RgbView::new(self.width, self.height, &self.pixels) {
             Ok(image) => image,
             // `decode_known` checks the length before constructing, and the
             // fields are private, so the sizes always agree.

@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use lopdf::{Document, LoadOptions, Object};
-use vigil_signal::{ExactDigests, Pdq, PdqHasher, PdqMode, RgbImage};
+use vigil_signal::{ExactDigests, Pdq, PdqHasher, PdqMode, RgbView};
 
 use crate::pdf_text::{Budget, TextReader};
 use crate::{Error, Limits, decode_image};
@@ -220,7 +220,7 @@ fn hash_image(
                     hasher.hash(&decoded.rgb()),
                 )
             }),
-        Samples::Rgb(rgb) => RgbImage::new(width, height, &rgb)
+        Samples::Rgb(rgb) => RgbView::new(width, height, &rgb)
             .ok()
             .map(|image| (width, height, hasher.hash(&image))),
     })

@@ -156,7 +156,7 @@ pub fn bank_variants(image: &RgbImage, hasher: PdqHasher) -> Vec<VariantHash> {
 
 fn hash(image: &RgbImage, hasher: PdqHasher) -> Pdq {
     let (w, h) = image.dimensions();
-    match vigil_signal::RgbImage::new(w, h, image.as_raw()) {
+    match vigil_signal::RgbView::new(w, h, image.as_raw()) {
         Ok(rgb) => hasher.hash(&rgb),
         // An image buffer always has 3·w·h bytes; if not, no hash.
         Err(_) => Pdq {

@@ -29,7 +29,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use vigil_signal::{PdqHasher, RgbImage, VpdqFrame};
+use vigil_signal::{PdqHasher, RgbView, VpdqFrame};
 
 use crate::{Container, Error};
 
@@ -166,7 +166,7 @@ pub fn hash_video_file(path: &Path, options: &VideoOptions) -> Result<VideoHash,
             Err(e) => break Err(Error::Io(e)),
         }
         if decoded.is_multiple_of(interval) {
-            let image = match RgbImage::new(width, height, &buffer) {
+            let image = match RgbView::new(width, height, &buffer) {
                 Ok(image) => image,
                 Err(e) => break Err(Error::VideoDecode(e.to_string())),
             };

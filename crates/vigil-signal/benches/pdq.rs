@@ -8,7 +8,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use vigil_signal::{PdqHasher, PdqMode, RgbImage};
+use vigil_signal::{PdqHasher, PdqMode, RgbView};
 
 /// A textured picture, so no stage can shortcut on flat data.
 fn picture(width: u32, height: u32) -> Vec<u8> {
@@ -45,7 +45,7 @@ fn main() {
     };
     for &(width, height) in sizes {
         let pixels = picture(width, height);
-        let Ok(image) = RgbImage::new(width, height, &pixels) else {
+        let Ok(image) = RgbView::new(width, height, &pixels) else {
             unreachable!("buffer built for these dimensions")
         };
         for mode in [PdqMode::FullResolution, PdqMode::ReferenceCli] {

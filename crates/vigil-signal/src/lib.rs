@@ -11,7 +11,7 @@
 //! * [`pdq`] — Meta's 256-bit perceptual image hash, bit-exact with the
 //!   reference implementations. [`PdqHash`] is the value (64 lowercase hex
 //!   characters, Hamming distance), [`PdqHasher`] computes it from an
-//!   [`RgbImage`] in one of two [`PdqMode`]s, optionally with all eight
+//!   [`RgbView`] in one of two [`PdqMode`]s, optionally with all eight
 //!   [`Dihedral`] variants derived from a single transform.
 //! * [`vpdq`] — Meta's video fingerprint: a PDQ hash per frame
 //!   ([`VpdqFrame`]), its text forms, and clip-in-video matching
@@ -28,7 +28,7 @@
 //! # Example
 //!
 //! ```
-//! use vigil_signal::{PdqHasher, PdqMode, RgbImage};
+//! use vigil_signal::{PdqHasher, PdqMode, RgbView};
 //!
 //! // A 64×64 diagonal gradient.
 //! let pixels: Vec<u8> = (0..64 * 64)
@@ -37,7 +37,7 @@
 //!         [v, v, v]
 //!     })
 //!     .collect();
-//! let image = RgbImage::new(64, 64, &pixels).unwrap();
+//! let image = RgbView::new(64, 64, &pixels).unwrap();
 //! let pdq = PdqHasher::new(PdqMode::FullResolution).hash(&image);
 //! assert_eq!(pdq.hash.to_string().len(), 64);
 //! assert_eq!(pdq.hash.distance(&pdq.hash), 0);
@@ -54,7 +54,7 @@ pub mod vpdq;
 
 pub use error::Error;
 pub use exact::{ExactDigests, ExactHasher, Md5, Sha256};
-pub use pdq::{Dihedral, Pdq, PdqHash, PdqHasher, PdqMode, RgbImage};
+pub use pdq::{Dihedral, Pdq, PdqHash, PdqHasher, PdqMode, RgbView};
 pub use signal::{Closeness, MAX_PDQ_VARIANTS, MatchRule, SignalType, SignalValue};
 pub use text::{TextContainment, TextSketch};
 pub use vpdq::{VpdqFrame, VpdqMatch};

@@ -162,7 +162,7 @@ fn measure(path: &Path, max_side: u32, seed: u64) -> Option<Measured> {
 /// quality.
 fn dct_dihedral(image: &RgbImage, hasher: PdqHasher) -> Option<(vigil_signal::Dihedral, u8)> {
     let (w, h) = image.dimensions();
-    vigil_signal::RgbImage::new(w, h, image.as_raw())
+    vigil_signal::RgbView::new(w, h, image.as_raw())
         .ok()
         .map(|rgb| hasher.hash_dihedral(&rgb))
 }

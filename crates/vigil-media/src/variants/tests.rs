@@ -33,7 +33,7 @@ fn pixel_symmetries_follow_the_reference_dihedral_order() {
     // the turned pixels, so each turned copy's nearest DCT variant names
     // the symmetry it is.
     let image = picture(256, 256, 1);
-    let rgb = vigil_signal::RgbImage::new(256, 256, image.as_raw()).unwrap();
+    let rgb = vigil_signal::RgbView::new(256, 256, image.as_raw()).unwrap();
     let (dihedral, _) = hasher().hash_dihedral(&rgb);
     let derived = dihedral.to_array();
     for (k, turned) in symmetries(&image).iter().enumerate() {

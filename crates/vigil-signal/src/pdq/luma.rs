@@ -1,7 +1,7 @@
 //! Luma sources for the two PDQ modes: how each reference turns RGB into
 //! the float plane its PDQ core sees.
 
-use super::RgbImage;
+use super::RgbView;
 use super::jarosz::LumaRows;
 use crate::Error;
 
@@ -9,11 +9,11 @@ use crate::Error;
 /// `uint8 * 0.299` promotes to `f64`, the sum runs left to right in `f64`,
 /// and `.astype('float32')` rounds once at the end.
 pub(crate) struct NumpyLuma<'a> {
-    image: &'a RgbImage<'a>,
+    image: &'a RgbView<'a>,
 }
 
 impl<'a> NumpyLuma<'a> {
-    pub(crate) fn new(image: &'a RgbImage<'a>) -> Self {
+    pub(crate) fn new(image: &'a RgbView<'a>) -> Self {
         Self { image }
     }
 }
@@ -42,7 +42,7 @@ impl LumaRows for NumpyLuma<'_> {
 /// The C++ `pdq-photo-hasher` pipeline: nearest-neighbour squash to 512×512
 /// when a side exceeds 512, grey images as one channel, else `f32` luma.
 pub(crate) struct ReferenceCliLuma<'a> {
-    image: &'a RgbImage<'a>,
+    image: &'a RgbView<'a>,
     /// Whether every pixel has R = G = B.
     grey: bool,
     /// Source column for each output column.
@@ -57,7 +57,7 @@ const LUMA_G: f32 = 0.587;
 const LUMA_B: f32 = 0.114;
 
 impl<'a> ReferenceCliLuma<'a> {
-    pub(crate) fn new(image: &'a RgbImage<'a>) -> Self {
+    pub(crate) fn new(image: &'a RgbView<'a>) -> Self {
         let (width, height) = (image.width as usize, image.height as usize);
         let side = super::REFERENCE_CLI_SIDE as usize;
         let squash = width > side || height > side;
@@ -110,11 +110,11 @@ impl LumaRows for ReferenceCliLuma<'_> {
 /// Video frames as vPDQ hashes them: `f32` luma of every pixel at the
 /// frame's own size (no 512×512 step, no grey special case).
 pub(crate) struct FrameLuma<'a> {
-    image: &'a RgbImage<'a>,
+    image: &'a RgbView<'a>,
 }
 
 impl<'a> FrameLuma<'a> {
-    pub(crate) fn new(image: &'a RgbImage<'a>) -> Self {
+    pub(crate) fn new(image: &'a RgbView<'a>) -> Self {
         Self { image }
     }
 }

@@ -59,15 +59,16 @@ impl PdqMode {
     }
 }
 
-/// A borrowed, tightly packed, row-major RGB8 image.
+/// A borrowed view of a tightly packed, row-major RGB8 image (not
+/// `image::RgbImage`, which owns its pixels).
 #[derive(Debug, Clone, Copy)]
-pub struct RgbImage<'a> {
+pub struct RgbView<'a> {
     width: u32,
     height: u32,
     pixels: &'a [u8],
 }
 
-impl<'a> RgbImage<'a> {
+impl<'a> RgbView<'a> {
     /// Wraps `pixels` (3 bytes per pixel, rows top to bottom, no padding).
     pub fn new(width: u32, height: u32, pixels: &'a [u8]) -> Result<Self, Error> {
         let expected = width as usize * height as usize * 3;
@@ -187,7 +188,7 @@ impl PdqHasher {
     }
 
     /// The hash of `image`.
-    pub fn hash(&self, image: &RgbImage<'_>) -> Pdq {
+    pub fn hash(&self, image: &RgbView<'_>) -> Pdq {
         let (coefficients, quality) = self.coefficients(image);
         Pdq {
             hash: coefficients.map_or(PdqHash::ZERO, |c| dct::to_bits(&c)),
@@ -197,7 +198,7 @@ impl PdqHasher {
 
     /// The hashes of all eight rotations and flips of `image`, from one
     /// downsample and one DCT, and the (shared) quality.
-    pub fn hash_dihedral(&self, image: &RgbImage<'_>) -> (Dihedral, u8) {
+    pub fn hash_dihedral(&self, image: &RgbView<'_>) -> (Dihedral, u8) {
         let (coefficients, quality) = self.coefficients(image);
         let Some(c) = coefficients else {
             let zero = PdqHash::ZERO;
@@ -235,7 +236,7 @@ impl PdqHasher {
     /// The hash of a video frame as vPDQ computes it: `f32` luma
     /// (`0.299·R + 0.587·G + 0.114·B`) of the whole frame at its own size.
     /// The mode does not apply.
-    pub fn hash_frame(image: &RgbImage<'_>) -> Pdq {
+    pub fn hash_frame(image: &RgbView<'_>) -> Pdq {
         let (coefficients, quality) = coefficients_of(&FrameLuma::new(image));
         Pdq {
             hash: coefficients.map_or(PdqHash::ZERO, |c| dct::to_bits(&c)),
@@ -255,7 +256,7 @@ impl PdqHasher {
         })
     }
 
-    fn coefficients(&self, image: &RgbImage<'_>) -> (Option<[[f32; 16]; 16]>, u8) {
+    fn coefficients(&self, image: &RgbView<'_>) -> (Option<[[f32; 16]; 16]>, u8) {
         match self.mode {
             PdqMode::FullResolution => coefficients_of(&NumpyLuma::new(image)),
             PdqMode::ReferenceCli => coefficients_of(&ReferenceCliLuma::new(image)),
