@@ -117,6 +117,26 @@ enum Source<R: BufRead> {
     },
 }
 
+/// Imports `contents` (from [`read`]) into `bank` in one transaction,
+/// parsing lines while they are written so memory stays flat however long
+/// the file; `added` hears each new id. A bad line leaves the store as it
+/// was and names its number. Returns how many were imported.
+pub fn import<R: BufRead>(
+    store: &dyn Store,
+    bank: &BankName,
+    mut contents: Contents<R>,
+    actor: &str,
+    added: &mut dyn FnMut(i64),
+) -> Result<u64, Error> {
+    let mut next = || {
+        contents
+            .next()
+            .transpose()
+            .map_err(|e| vigil_store::Error::Invalid(e.to_string()))
+    };
+    Ok(store.import(bank, &mut next, added, actor)?)
+}
+
 /// Starts reading `input` in `format` (a CSV header is checked here).
 pub fn read<R: BufRead>(input: R, format: Format) -> Result<Contents<R>, Error> {
     let source = match format {

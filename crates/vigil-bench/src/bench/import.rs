@@ -72,24 +72,14 @@ pub fn run(
 
     eprintln!("importing…");
     let started = Instant::now();
-    let mut contents = transfer::read(
+    let mut first_id = None;
+    let contents = transfer::read(
         BufReader::new(std::fs::File::open(&file)?),
         Format::JsonLines,
     )?;
-    let mut first_id = None;
-    target.import(
-        &bank,
-        &mut || {
-            contents
-                .next()
-                .transpose()
-                .map_err(|e| vigil_store::Error::Invalid(e.to_string()))
-        },
-        &mut |id| {
-            first_id.get_or_insert(id);
-        },
-        ACTOR,
-    )?;
+    transfer::import(&*target, &bank, contents, ACTOR, &mut |id| {
+        first_id.get_or_insert(id);
+    })?;
     let import_seconds = started.elapsed().as_secs_f64();
     drop(target);
 

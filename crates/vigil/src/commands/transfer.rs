@@ -29,27 +29,15 @@ pub(crate) fn import(
     };
     let input =
         std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
-    let mut contents = transfer::read(BufReader::new(input), file_format)
+    let contents = transfer::read(BufReader::new(input), file_format)
         .with_context(|| format!("nothing imported from {}", file.display()))?;
     let store = store.open()?;
     let (mut first, mut last) = (None, None);
-    // Streams: lines are parsed while the one transaction writes them.
-    let count = store
-        .import(
-            &bank,
-            &mut || {
-                contents
-                    .next()
-                    .transpose()
-                    .map_err(|e| vigil_store::Error::Invalid(e.to_string()))
-            },
-            &mut |id| {
-                first.get_or_insert(id);
-                last = Some(id);
-            },
-            ACTOR,
-        )
-        .with_context(|| format!("nothing imported from {}", file.display()))?;
+    let count = transfer::import(&*store, &bank, contents, ACTOR, &mut |id| {
+        first.get_or_insert(id);
+        last = Some(id);
+    })
+    .with_context(|| format!("nothing imported from {}", file.display()))?;
     writeln!(
         out,
         "{}",
