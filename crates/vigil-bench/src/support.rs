@@ -1,5 +1,25 @@
-//! What the harnesses share: reproducible random numbers and the
-//! process's memory figures.
+//! What the harnesses share: reproducible random numbers, the process's
+//! memory figures, and listing a folder's media files.
+
+use std::path::{Path, PathBuf};
+
+/// The files under `dir` (recursively) whose extension, in any case, is one
+/// of `extensions` (given in lower case), sorted by path.
+pub(crate) fn files_with_extensions(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(walkdir::DirEntry::into_path)
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| extensions.contains(&e.to_ascii_lowercase().as_str()))
+        })
+        .collect();
+    paths.sort();
+    paths
+}
 
 /// SplitMix64: a tiny deterministic generator, so every run of a benchmark
 /// measures the same synthetic data.

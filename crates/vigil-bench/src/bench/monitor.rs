@@ -267,18 +267,7 @@ fn measure(
 fn distinct_images(dir: &Path) -> anyhow::Result<Vec<Image>> {
     let mut found = Vec::new();
     let mut kept_pdq: Vec<vigil_signal::PdqHash> = Vec::new();
-    let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(walkdir::DirEntry::into_path)
-        .filter(|p| {
-            p.extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("png"))
-        })
-        .collect();
-    paths.sort();
-    for path in paths {
+    for path in crate::support::files_with_extensions(dir, &["jpg", "png"]) {
         let bytes =
             std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let Ok(scanned) = scan_bytes(&bytes, None, &vigil_media::HashOptions::default()) else {

@@ -47,19 +47,7 @@ pub(crate) fn corpus_files(dir: &Path, extensions: &[&str]) -> anyhow::Result<Ve
             dir.display()
         );
     }
-    let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(walkdir::DirEntry::into_path)
-        .filter(|p| {
-            p.extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| extensions.contains(&e.to_ascii_lowercase().as_str()))
-        })
-        .collect();
-    paths.sort();
-    Ok(paths)
+    Ok(crate::support::files_with_extensions(dir, extensions))
 }
 
 /// An evaluation's progress bar (hidden unless `show`), counting `what`.
